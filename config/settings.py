@@ -1,0 +1,276 @@
+"""Akagi settings: one module, every knob an environment variable with a safe default.
+
+Unset ``DATABASE_URL`` / ``REDIS_URL`` mean "embedded": a real PostgreSQL 18 (+pgvector) and a real Redis are
+started under ``.data/`` (see ``config.embedded``). Production sets both and nothing is started.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config import embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+if "pytest" in sys.modules and "AKAGI_DATA_DIR" not in os.environ:
+    # Tests never share servers with a running `make run`: a development worker would otherwise pick up
+    # the tests' tasks. Subprocesses started by tests inherit this.
+    os.environ["AKAGI_DATA_DIR"] = str(BASE_DIR / ".data" / "test")
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+# A development key is generated once per checkout and kept out of git; production must set SECRET_KEY.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if env_bool("AKAGI_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY must be set in production (AKAGI_REQUIRE_SECRET_KEY=1).")
+    key_file = embedded.data_dir() / "secret_key"
+    if not key_file.exists():
+        import secrets
+
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text().strip()
+
+# Tenants live at <slug>.<base domain>; the prefecture operator's console at the base domain itself.
+BASE_DOMAIN = os.environ.get("AKAGI_BASE_DOMAIN", "localhost")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"{BASE_DOMAIN},.{BASE_DOMAIN}")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# --------------------------------------------------------------------------- apps
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    # The user model lives in every schema: operators in public, staff in each municipality.
+    "accounts",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "accounts",
+    "allauth.account",
+    "audit",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls_tenant"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+MIDDLEWARE = [
+    # /healthz answers for any host (load balancers probe by IP), so it runs before tenant routing.
+    "config.health.HealthCheckMiddleware",
+    "tenants.middleware.TenantRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "tenants.middleware.SuspendedTenantMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.current_tenant",
+            ],
+        },
+    },
+]
+
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+
+# --------------------------------------------------------------------------- database and Redis
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    EMBEDDED_POSTGRES = False
+else:
+    _pg = embedded.ensure_postgres()
+    DATABASES = {
+        "default": {
+            "NAME": _pg.name,
+            "USER": _pg.user,
+            "PASSWORD": "",
+            "HOST": _pg.host,
+            "PORT": str(_pg.port),
+            "CONN_MAX_AGE": 60,
+        }
+    }
+    EMBEDDED_POSTGRES = True
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("AKAGI_TEST_DATABASE", "test_akagi")
+
+if os.environ.get("REDIS_URL"):
+    REDIS_URL = os.environ["REDIS_URL"]
+    REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", REDIS_URL)
+    EMBEDDED_REDIS = False
+else:
+    _redis = embedded.ensure_redis()
+    REDIS_URL = _redis.url(0)
+    # The cache gets its own database so that clearing it never drops queued Celery tasks.
+    REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", _redis.url(1))
+    EMBEDDED_REDIS = True
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        # Keys carry the schema name, so a throttle or cached page of one municipality never leaks to another.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+# --------------------------------------------------------------------------- Celery
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Asia/Tokyo"
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_IMPORTS = ["config.tasks"]
+CELERY_BEAT_SCHEDULE = {
+    # tenant-schemas-celery sends an entry without "tenant_schemas" to every municipality's schema.
+    "clear-expired-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 3600.0},
+}
+
+# --------------------------------------------------------------------------- authentication
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("email", "full_name", "staff_number")}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("AKAGI_PASSWORD_MIN_LENGTH", "10"))}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.NotStaffNumberValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.StaffLoginForm"}
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "staff_number"
+ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# After AKAGI_LOGIN_ATTEMPTS failures for one identifier the account is locked for AKAGI_LOCKOUT_SECONDS.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "20/m/ip,{}/{}s/key".format(
+        int(os.environ.get("AKAGI_LOGIN_ATTEMPTS", "5")),
+        int(os.environ.get("AKAGI_LOCKOUT_SECONDS", "900")),
+    ),
+    "change_password": "5/m/user",
+    "reset_password": "20/m/ip,5/m/key",
+}
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+
+SESSION_COOKIE_AGE = int(os.environ.get("AKAGI_SESSION_SECONDS", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: the clock restarts with every request
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_COOKIES = env_bool("AKAGI_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+if SECURE_COOKIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --------------------------------------------------------------------------- i18n, static
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語")]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(os.environ.get("AKAGI_STATIC_ROOT", embedded.data_dir() / "staticfiles"))
+if not STATIC_ROOT.exists():
+    try:
+        STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only image: collectstatic created it at build time, or finders serve the files
+        pass
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # serve from static/ directly in the embedded setup; collectstatic in production
+MEDIA_ROOT = Path(os.environ.get("AKAGI_MEDIA_ROOT", embedded.data_dir() / "media"))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --------------------------------------------------------------------------- e-mail and logging
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "akagi@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}
+
+# Demo seeding and the console's links build tenant URLs from this port in the embedded setup.
+AKAGI_PUBLIC_PORT = os.environ.get("AKAGI_PUBLIC_PORT", "8000")
+AKAGI_HEALTH_WORKER_TIMEOUT = float(os.environ.get("AKAGI_HEALTH_WORKER_TIMEOUT", "1.0"))
