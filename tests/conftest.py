@@ -37,6 +37,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         assert seed_demo(), "the test database should start empty"
     yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Subprocesses (uvicorn, the worker) have exited, but their sessions may linger a moment and would
+        # make dropping the test database fail.
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)
