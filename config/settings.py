@@ -6,6 +6,7 @@ started under ``.data/`` (see ``config.embedded``). Production sets both and not
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -247,10 +248,9 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("AKAGI_STATIC_ROOT", embedded.data_dir() / "staticfiles"))
 if not STATIC_ROOT.exists():
-    try:
+    # A read-only image may refuse: collectstatic created it at build time, or the finders serve the files.
+    with contextlib.suppress(OSError):
         STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-    except OSError:  # a read-only image: collectstatic created it at build time, or finders serve the files
-        pass
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

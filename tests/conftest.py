@@ -151,7 +151,7 @@ def live_server_url(django_db_setup, tmp_path_factory):
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
             break
         except urllib.error.HTTPError:
             break  # the server answers (404 for the bare IP host): it is up

@@ -4,8 +4,8 @@ import os
 import signal
 import time
 
-import psycopg
 import psutil
+import psycopg
 import pytest
 
 from config import embedded
