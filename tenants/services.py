@@ -26,6 +26,10 @@ def domain_for(slug: str) -> str:
     return f"{slug}.{settings.BASE_DOMAIN}"
 
 
+def site_url(slug: str) -> str:
+    return settings.AKAGI_SITE_URL.format(host=domain_for(slug))
+
+
 def generate_password(length: int = 16) -> str:
     """A random password that passes the validators: letters, digits and a symbol, no look-alikes."""
     alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.services import create_tenant, domain_for
+from tenants.services import create_tenant, site_url
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         tenant = result.tenant
         verb = "作成しました" if result.created else "既に存在します（不足分のみ補いました）"
         self.stdout.write(f"利用団体「{tenant.name}」（{tenant.slug}）を{verb}。")
-        self.stdout.write(f"  URL: http://{domain_for(tenant.slug)}:8000/")
+        self.stdout.write(f"  URL: {site_url(tenant.slug)}")
         if result.admin_created:
             self.stdout.write(f"  最初の管理者: {options['admin_staff_number']} / {options['admin_email']}")
             if options["admin_password"] is None:
