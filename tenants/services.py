@@ -141,3 +141,34 @@ def create_tenant(
         )
     return ProvisionResult(tenant=tenant, created=created, admin_created=admin_created,
                            admin_password=password_out)
+
+
+def set_plan(*, tenant: Tenant, changes: dict, actor=None) -> dict:
+    """Change a municipality's plan; the new caps apply to the very next prompt. Audited with before/after."""
+    from llm.catalogue import available_models
+
+    errors = []
+    if "seat_cap" in changes and changes["seat_cap"] is not None and changes["seat_cap"] < 1:
+        errors.append("利用者数の上限は1以上にするか、無制限にしてください。")
+    if "monthly_char_cap" in changes and changes["monthly_char_cap"] < 0:
+        errors.append("月間文字数の上限は0以上で指定してください。")
+    if "allowed_models" in changes:
+        known = {m.name for m in available_models()}
+        unknown = [m for m in changes["allowed_models"] if m not in known]
+        if unknown:
+            errors.append(f"カタログにないモデルです: {', '.join(unknown)}（利用可能: {', '.join(sorted(known))}）")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        diff = {}
+        for field in ("seat_cap", "monthly_char_cap", "allowed_models"):
+            if field in changes and getattr(locked, field) != changes[field]:
+                diff[field] = {"before": getattr(locked, field), "after": changes[field]}
+                setattr(locked, field, changes[field])
+        if diff:
+            locked.save(update_fields=list(diff))
+            record(action="tenant.plan", actor=actor, actor_label="" if actor else "system",
+                   target=f"tenant:{locked.slug}", detail=diff)
+    tenant.refresh_from_db()
+    return diff

@@ -22,6 +22,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from tests.support.llm_stub import llm_stub, llm_stub_server  # noqa: F401 - fixtures for every suite
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -138,15 +140,43 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         proc.kill()
 
 
+STUB_MODEL_NAME = "stub-gpt"
+
+
+def stub_models(stub, **extra) -> list[dict]:
+    """The catalogue for tests: one OpenAI-compatible model served by the stub LLM server."""
+    return [stub.model_config(STUB_MODEL_NAME, "openai_compatible", deployment="stub-gpt-4o",
+                              max_output_chars=800, context_chars=16_000, price_per_1k_chars_yen=2.0, **extra)]
+
+
+@pytest.fixture
+def stub_llm(llm_stub, settings):  # noqa: F811 - the fixture above
+    """In-process requests use the stub LLM server as their only model."""
+    settings.AKAGI_LLM_MODELS = stub_models(llm_stub)
+    settings.AKAGI_LLM_READ_TIMEOUT = 3
+    settings.AKAGI_LLM_BACKOFF_BASE = 0.01
+    settings.AKAGI_LLM_BACKOFF_MAX = 0.05
+    return llm_stub
+
+
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup, tmp_path_factory):
-    """A real uvicorn serving the test database; tenants are reached as <slug>.localhost:<port>."""
+def live_server_url(django_db_setup, tmp_path_factory, llm_stub_server):  # noqa: F811
+    """A real uvicorn serving the test database, answering through the stub LLM server.
+
+    Tenants are reached as <slug>.localhost:<port>.
+    """
+    import json
+
     port = free_port()
     log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
+    env = server_env()
+    env["AKAGI_LLM_MODELS"] = json.dumps(stub_models(llm_stub_server))
+    env["AKAGI_LLM_READ_TIMEOUT"] = "5"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=BASE_DIR, env=server_env(), stdout=out, stderr=subprocess.STDOUT,
+            [str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+             "--lifespan", "off"],
+            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while True:
