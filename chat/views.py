@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from chat import queries, services
+from config.middleware import releases_database
 from chat.pipeline import PromptRequest, run_prompt
 from chat.rendering import render_markdown
 from usage.queries import counters_for
@@ -74,6 +75,7 @@ def _sse(event: dict) -> str:
     return f"event: {event['event']}\ndata: {json.dumps(event['data'], ensure_ascii=False)}\n\n"
 
 
+@releases_database
 async def send(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])

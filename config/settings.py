@@ -92,6 +92,7 @@ ROOT_URLCONF = "config.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    "config.middleware.ReleaseDatabaseForStreamsMiddleware",
     # /healthz answers for any host (load balancers probe by IP), so it runs before tenant routing.
     "config.health.HealthCheckMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
@@ -128,8 +129,11 @@ ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"
 
 # --------------------------------------------------------------------------- database and Redis
+# Under ASGI every request context gets its own connection, so persistent connections are not reused, only
+# kept open longer: they stay off unless asked for.
+CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=CONN_MAX_AGE)}
     EMBEDDED_POSTGRES = False
 else:
     _pg = embedded.ensure_postgres()
@@ -140,11 +144,22 @@ else:
             "PASSWORD": "",
             "HOST": _pg.host,
             "PORT": str(_pg.port),
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": CONN_MAX_AGE,
         }
     }
     EMBEDDED_POSTGRES = True
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# Under ASGI each concurrent request runs its synchronous parts in a thread of its own, so a burst of requests
+# would open one connection each. A bounded pool makes them queue for a connection instead of exhausting the
+# server's slots. (django-tenants sets search_path on every new cursor, so a pooled connection never carries
+# one municipality's schema into another's request.)
+if env_bool("DB_POOL", True):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "20")),
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "30")),
+    }
 DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("AKAGI_TEST_DATABASE", "test_akagi")
 
 if os.environ.get("REDIS_URL"):

@@ -71,10 +71,8 @@ _SENTENCE_END = re.compile(r"[。\n！？!?]")
 def before(text: str, start: int, width: int = 20) -> str:
     """Up to ``width`` characters before ``start``, cut at the previous sentence end."""
     window = text[max(0, start - width):start]
-    cut = None
-    for cut in _SENTENCE_END.finditer(window):
-        pass
-    return window[cut.end():] if cut else window
+    ends = [m.end() for m in _SENTENCE_END.finditer(window)]
+    return window[ends[-1]:] if ends else window
 
 
 def after(text: str, end: int, width: int = 12) -> str:
@@ -99,4 +97,6 @@ def is_fake_digits(digits: str) -> bool:
     return len(set(digits[1:] or digits)) <= 1
 
 
-EXAMPLE_WORDS = re.compile(r"(?:書式|記入|記載|入力|表記)?例|サンプル|ダミー|架空|見本|形式|フォーマット|xxx", re.IGNORECASE)
+EXAMPLE_WORDS = re.compile(
+    r"(?:書式|記入|記載|入力|表記)?例|サンプル|ダミー|架空|見本|形式|フォーマット|xxx", re.IGNORECASE
+)

@@ -15,9 +15,9 @@ from ._text import Hit, after, before
 
 _KN = r"(?:[0-9]+|[一二三四五六七八九十〇]+)"
 _TAIL = re.compile(
-    r"(?:"
+    r"(?:[甲乙丙] ?)?(?:"
     + _KN + r"丁目(?: ?[0-9]+(?:番地?|-) ?[0-9]+(?:号|-[0-9]+)?| ?[0-9]+番地?| ?- ?[0-9]+(?:-[0-9]+)?)?"
-    r"|[0-9]+番地?(?:の[0-9]+|-[0-9]+)?(?: ?[0-9]+号)?"
+    r"|[0-9]+番地?(?: ?の?[0-9]+号?(?:-[0-9]+)?|-[0-9]+)?"
     r"|[0-9]+(?: ?- ?[0-9]+){1,3}"
     r"|[一二三四五六七八九十百〇]+番地?(?:の?[一二三四五六七八九十百〇]+号?)?"
     r"|(?P<bare>[0-9]{1,5})"
@@ -25,13 +25,16 @@ _TAIL = re.compile(
 )
 _ROOM = re.compile(r"(?: ?[ァ-ヶー・A-Za-z一-龥々]{1,20} ?)?[0-9]{1,4}(?:号室|号棟)| ?- ?[0-9]{1,4}号?室")
 _POSTAL = re.compile(r"(?:〒 ?)?[0-9]{3}-[0-9]{4} ?$|〒 ?$")
-_UNIT_AFTER = re.compile(r"\s?(?:円|万|億|年|月|日|歳|人|件|号(?!室)|条|名|回|時|分|%|m|km|キロ|メートル|倍|位|世帯|戸)")
+_UNIT_AFTER = re.compile(
+    r"\s?(?:円|万|億|年|月|日|歳|人|件|号(?!室)|条|名|回|時|分|%|m|km|キロ|メートル|倍|位|世帯|戸)"
+)
 _CUE = re.compile(r"住所|所在地|在住|居住|住まい|転居|転入|送付先|宛先|届け先|自宅|〒")
 _PLACE_SUFFIXES = ("町", "村", "区", "市", "郡", "丁", "通", "通り", "字")
 _SUFFIX_TOKENS = {"町", "村", "区", "市", "郡", "丁", "通", "通り", "大字", "字", "小字"}
 _TOWN_LEVEL = re.compile(r"[市区郡町村].+")  # a municipality followed by a town name (嬬恋村大字鎌原1234)
 # The address of a public building is a public fact: 前橋市役所は前橋市大手町2-12-1にあります.
-_FACILITY = (r"(?:役所|役場|庁舎|県庁|都庁|本庁|支所|出張所|公民館|図書館|美術館|博物館|体育館|会館|ホール|センター|駅|病院|"
+_FACILITY = (r"(?:役所|役場|庁舎|県庁|都庁|本庁|支所|出張所|公民館|図書館|美術館|博物館|体育館|会館|ホール|"
+             r"センター|駅|病院|"
              r"学校|大学|公園|郵便局|警察署|消防署|事務所|本社|支店|工場)")
 _FACILITY_BEFORE = re.compile(_FACILITY + r"(?:の?(?:所在地|住所))?\s?(?:は|:|\()?\s?$")
 _FACILITY_AFTER = re.compile(r"\s?\)?(?:に(?:ある|所在する)|の)[^\s、。]{0,6}?" + _FACILITY)
@@ -91,7 +94,9 @@ def find(text: str, toks: list[Tok]) -> list[Hit]:
             i += 1
             continue
         j = i
-        while j + 1 < n and _is_place_piece(toks[j + 1]):
+        # 前橋市 大手町 2-3-4: one space may separate the parts.
+        while j + 1 < n and (_is_place_piece(toks[j + 1])
+                             or (toks[j + 1].is_space and j + 2 < n and _is_place_piece(toks[j + 2]))):
             j += 1
         chain = toks[i:j + 1]
         # Leading pieces that are not places themselves (a surname before the city) are not part of it.

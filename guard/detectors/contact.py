@@ -14,7 +14,7 @@ from ._text import EXAMPLE_WORDS, Hit, before, is_fake_digits
 
 _SEP = r"(?: ?- ?| )"
 _PHONE = re.compile(
-    r"(?<![0-9A-Za-z+\-.])"
+    r"(?<![0-9+\-])(?<![0-9][.,])"
     r"(?:"
     r"(?P<intl>\+ ?81 ?-? ?(?:\(0\) ?)?)?(?P<area>0?[1-9][0-9]{0,3})" + _SEP + r"(?P<local>[0-9]{1,4})" + _SEP
     + r"(?P<sub>[0-9]{3,4})"
@@ -23,6 +23,8 @@ _PHONE = re.compile(
     r"|(?P<plain>0[1-9][0-9]{8,9})"
     r")(?![0-9])"
 )
+_LETTERS_BEFORE = re.compile(r"[A-Za-z]+$")
+_PHONE_WORD = re.compile(r"tel|fax|phone|mobile|mob|cell|no|ph", re.IGNORECASE)
 _THREE_THREE_PREFIXES = ("0120", "0570", "0990")  # 0120-123-456: free dial and navi dial
 _MOBILE_PREFIXES = ("070", "080", "090", "050", "020", "060")
 _NOT_PHONE_LABEL = re.compile(r"(?:内線|マイナンバー|個人番号|住民票コード|免許証?|年金|口座|法人)(?:番号)?[\s:：は]*$")
@@ -54,6 +56,9 @@ def find_phones(text: str) -> list[Hit]:
         if digits is None or is_fake_digits(digits):
             continue
         context = before(text, match.start(), 12)
+        letters = _LETTERS_BEFORE.search(context)
+        if letters and not _PHONE_WORD.fullmatch(letters.group()):
+            continue  # ID0312345678 is a code; TEL0270123456 is a phone
         if _NOT_PHONE_LABEL.search(context) or EXAMPLE_WORDS.search(context[-8:]):
             continue
         kind = "携帯電話番号" if digits.startswith(("070", "080", "090")) else "電話番号"

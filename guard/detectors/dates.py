@@ -30,14 +30,17 @@ _SEIREKI = re.compile(
 )
 
 _BIRTH_BEFORE = re.compile(r"生年月日|誕生日|生まれ|出生|誕生|DOB|birth", re.IGNORECASE)
-_BIRTH_AFTER = re.compile(r"^\s?(?:[)）]\s?)?(?:生(?![活産涯徒命鮮協])|産まれ|出生|誕生|[(（]\s?(?:満\s?)?[0-9]{1,3}\s?歳|"
+_BIRTH_AFTER = re.compile(r"^\s?(?:[)）]\s?)?(?:生(?![活産涯徒命鮮協])|産まれ|出生|誕生|"
+                          r"[(（]\s?(?:満\s?)?[0-9]{1,3}\s?歳|"
                           r"、?\s?(?:満\s?)?[0-9]{1,3}\s?歳)")
-_EVENT_AFTER = re.compile(r"^\s?(?:付|から|まで|より|以降|以前|~|〜|-|施行|現在|時点|開催|実施|締切|期限|提出|予定|改正|公布|"
-                          r"発行|作成|受付|受理|交付|決定|開始|終了|更新|時|の?(?:会議|説明会|研修|申請))")
+_EVENT_AFTER = re.compile(r"^\s?(?:付|から|まで|より|以降|以前|~|〜|-|施行|現在|時点|開催|実施|締切|期限|提出|"
+                          r"予定|改正|公布|"
+                          r"発行|作成|受付|受理|交付|決定|開始|終了|更新|時|"
+                          r"の?(?:法改正|改正|告示|通知|通達|会議|説明会|研修|申請|報告|資料|議事録|事業|契約))")
 
 
 def _number(token: str) -> int:
-    if token == "元":
+    if token == "元":  # noqa: S105 - 元年, the first year of an era
         return 1
     if token.isdigit():
         return int(token)

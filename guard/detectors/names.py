@@ -17,7 +17,8 @@ from ._morph import Tok, is_surname
 from ._text import Hit
 
 HONORIFICS = frozenset({
-    "さん", "様", "さま", "サマ", "氏", "君", "くん", "ちゃん", "殿", "どの", "宛", "あて", "先生", "夫妻", "宅", "一家",
+    "さん", "様", "さま", "サマ", "氏", "君", "くん", "ちゃん", "殿", "どの", "宛", "あて", "先生", "夫妻", "宅",
+    "一家",
 })
 # Staff titles after a surname mark a person. Elected offices (市長, 知事, 議員) are public and not listed.
 TITLES = frozenset({
@@ -30,12 +31,12 @@ _CUE_AFTER = re.compile(
 )
 # A common noun that is also a surname (大橋) is a name before these only: 大家さん and 花屋さん are not names.
 _BOY_OR_TITLE = re.compile(r" ?(?:くん|君|" + "|".join(sorted(TITLES, key=len, reverse=True)) + ")")
-_NOT_GIVEN_NAME_ENDS = ("長", "課", "係", "部", "室", "局", "所", "様", "氏", "殿", "員", "者", "家", "宅", "市", "町", "村", "県",
-                        "区", "線", "駅", "店", "社", "会", "議", "案", "式", "表", "書", "票", "税", "費", "料", "日", "年")
+_NOT_GIVEN_NAME_ENDS = tuple("長課係部室局所様氏殿員者家宅市町村県区線駅店社会議案式表書票税費料日年")
 # After a full name with no honorific, these make it a public or historical figure (横山大観の作品展).
 _PUBLIC_FIGURE_AFTER = re.compile(
-    r"の?(?:作品|小説|生涯|名言|言葉|俳句|短歌|和歌|詩|絵画|代表作|功績|思想|業績|伝記|伝説|記念|文学|生誕|銅像|像|墓|生家|旧宅|旧居|"
-    r"資料館|ゆかり|時代|一族|家臣|とは)"
+    r"(?:の[一-龥ぁ-んァ-ヶ]{0,3}?)?(?:作品|小説|生涯|名言|言葉|俳句|短歌|和歌|詩|絵|絵画|芸術|歌|曲|演技|映画|著書|発明|"
+    r"代表作|功績|思想|業績|伝記|伝説|記念|文学|生誕|銅像|像|墓|生家|旧宅|旧居|資料館|ゆかり|時代|一族|家臣|とは)"
+    r"|元?(?:首相|総理|大臣|知事|議員|選手|監督|名誉市民)"
 )
 _LABEL = re.compile(
     r"(?:氏名|名前|なまえ|申請者|担当者?|相談者|届出人|世帯主|保護者|被保険者|受給者|受給権者|宛名|契約者|代表者|利用者|本人|"
@@ -44,10 +45,15 @@ _LABEL = re.compile(
     r"(?:名|氏名)?\s?[:：]?\s?(?:は|が|の|、|=)?\s?[:：]?\s?"
     r"(?:[一-龥ぁ-んァ-ヶー]{1,12}(?:課|係|室|部|班|局|センター|事務所|支所|グループ)\s?[のは]?\s?)?$"
 )
+# A staff member named after their section: 市民課の遠藤, 総務課 佐藤.
+_SECTION = re.compile(r"[一-龥ぁ-んァ-ヶー]{1,12}(?:課|係|室|班|センター|事務所|支所)\s?(?:の|[:：]|\s)\s?$")
 _KANA_LABEL = re.compile(r"(?:フリガナ|ふりがな|よみがな|ヨミガナ|カナ氏名|氏名カナ|氏名\(カナ\)|読み仮名)\s?[:：]?\s?")
 _KANA_RUN = re.compile(r"[ぁ-んァ-ヶ][ぁ-んァ-ヶー]*(?:[ ・][ぁ-んァ-ヶ][ぁ-んァ-ヶー]*)?")
 _READING = re.compile(r" ?\( ?([ぁ-んァ-ヶ][ぁ-んァ-ヶー]*(?:[ ・][ぁ-んァ-ヶ][ぁ-んァ-ヶー]*)?) ?\)")
 _KANA_SURNAME = re.compile(r"(?:^|(?<=[\s、。:：(]))([ぁ-ん]{2,6}|[ァ-ヶー]{2,6}) $")
+_KATAKANA_PARTS_BEFORE = re.compile(r"(?:[ァ-ヶー]+・)+$")  # ファン・ティ・ before ホアさん
+# 株式会社スズキ様 is a company: what follows a company-type word is not a person's name.
+_COMPANY_BEFORE = re.compile(r"(?:株式会社|有限会社|合同会社|合資会社|\((?:株|有)\)|法人)\s?$")
 _KANJI = re.compile(r"[一-龥々〆ヶ\U00020000-\U0003ffff]+")
 _KATAKANA = re.compile(r"[ァ-ヶー]+")
 
@@ -64,7 +70,8 @@ def _cue_after(text: str, end: int) -> bool:
 
 
 def _cue_before(text: str, start: int) -> bool:
-    return bool(_LABEL.search(text, max(0, start - 28), start))
+    window = max(0, start - 28)
+    return bool(_LABEL.search(text, window, start) or _SECTION.search(text, window, start))
 
 
 def _reading(text: str, end: int) -> re.Match[str] | None:
@@ -95,7 +102,7 @@ def _collect(toks: list[Tok], i: int) -> tuple[list[Tok], bool, int]:
                 k += 2
                 continue
             break
-        if _kind(tok) and _kind(run[-1]) == "姓" and len(run) == 1:
+        if _kind(tok) in ("名", "一般") and _kind(run[-1]) == "姓" and len(run) == 1:  # not 大森 + 貝塚
             run.append(tok)
             k += 1
             continue
@@ -103,7 +110,7 @@ def _collect(toks: list[Tok], i: int) -> tuple[list[Tok], bool, int]:
     return run, separated, k
 
 
-def _given_name_after_space(text: str, toks: list[Tok], k: int) -> int | None:
+def _given_name_after_space(toks: list[Tok], k: int) -> int | None:
     """After a surname and a space, a given name the dictionary does not tag as one (勅使河原 蒼, ヤマグチ ケンタ):
     one or two kanji or a short kana word. Returns the index after it."""
     if k + 1 < len(toks) and toks[k].is_space:
@@ -137,7 +144,7 @@ def find(text: str, toks: list[Tok]) -> list[Hit]:
         start, end = run[0].start, run[-1].end
         before_cue = _cue_before(text, start)
         if len(run) == 1 and kind == "姓":
-            extended = _given_name_after_space(text, toks, k)
+            extended = _given_name_after_space(toks, k)
             if extended and (before_cue or _cue_after(text, toks[extended - 1].end) or _ends_name(toks, extended)):
                 run, k, end, separated = [*run, toks[extended - 1]], extended, toks[extended - 1].end, True
         cue = before_cue or _cue_after(text, end) or _reading(text, end) is not None
@@ -151,9 +158,12 @@ def find(text: str, toks: list[Tok]) -> list[Hit]:
             public = _PUBLIC_FIGURE_AFTER.match(text, end) is not None
             accept = cue or ((separated or full) and not public)
             reason = "氏名（姓と名）"
-        if accept:
+        if accept and not _COMPANY_BEFORE.search(text, max(0, start - 8), start):
             if len(run) == 1 and kind == "名":
                 start = _kana_surname_before(text, start)
+            if _KATAKANA.fullmatch(run[0].surface):
+                joined = _KATAKANA_PARTS_BEFORE.search(text, max(0, start - 30), start)
+                start = joined.start() if joined else start
             hits.append(Hit("person_name", start, end, reason))
             reading = _reading(text, end)
             if reading:
@@ -186,6 +196,8 @@ def _before_honorific(text: str, toks: list[Tok]) -> list[Hit]:
     hits = []
     for k, tok in enumerate(toks):
         if _kind(tok) or not _cue_after(text, tok.end):
+            continue
+        if _COMPANY_BEFORE.search(text, max(0, tok.start - 8), tok.start):
             continue
         script_ok = _KANJI.fullmatch(tok.surface) or _KATAKANA.fullmatch(tok.surface)
         if script_ok and tok.oov and 2 <= len(tok.surface) <= 8:

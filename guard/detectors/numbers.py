@@ -28,7 +28,8 @@ _LABELS = {
     "credit_card": re.compile(r"(?<!マイナンバー)(?<!キャッシュ)カード|クレジット|card|visa|master|jcb|amex|diners",
                               re.IGNORECASE),
     "passport": re.compile(r"旅券|パスポート|passport", re.IGNORECASE),
-    "other": re.compile(r"電話|TEL|FAX|携帯|内線|郵便|〒|会員|受付|注文|問合せ|文書|法令|管理番号", re.IGNORECASE),
+    "other": re.compile(r"電話|TEL|FAX|携帯|内線|郵便|〒|受付|注文|問合せ|文書|法令|管理番号|整理番号|伝票|請求書番号|"
+                        r"型番|品番|製品|商品|部品|事業者番号|登録番号|インボイス|ISBN|JAN", re.IGNORECASE),
 }
 # A number followed by one of these is an amount, a count, a date or a document number.
 _UNIT_AFTER = re.compile(r"\s?(?:円|万|億|千|百|%|パーセント|年|月|日|歳|才|人|件|号|条|名|個|回|時|分|秒|倍|通|枚|部|"
@@ -125,8 +126,8 @@ def find_numbers(text: str) -> list[Hit]:
             continue
         start, end = match.span()
         label = nearest_label(before(text, start, 24), _LABELS)
-        if label == "corporate":
-            continue
+        if label in ("corporate", "other"):
+            continue  # 法人番号, or a number labelled as something that is not personal (受付番号, 文書番号 …)
         found = _labelled(label, digits, groups)
         if found is None and label is None and _LABELS["bank_account"].search(after(text, end, 8)):
             found = _labelled("bank_account", digits, groups)  # 1234567（普通預金）
@@ -142,6 +143,8 @@ def find_passports(text: str) -> list[Hit]:
     for match in _PASSPORT.finditer(text):
         letters = match.group(1)
         label = nearest_label(before(text, match.start(), 24), _LABELS)
+        if label == "other":
+            continue  # 型番XY1234567
         if label == "passport" or (letters.isupper() and not _is_amount_or_count(text, *match.span())):
             hits.append(Hit("passport", match.start(), match.end(), "旅券番号（英字2文字＋数字7桁）"))
     return hits
