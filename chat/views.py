@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from chat import queries, services
-from config.middleware import releases_database
 from chat.pipeline import PromptRequest, run_prompt
 from chat.rendering import render_markdown
+from config.middleware import releases_database
 from usage.queries import counters_for
 
 
