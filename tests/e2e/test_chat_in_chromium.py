@@ -13,7 +13,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def test_general_user_chats_with_streaming_sees_the_counter_move_and_is_stopped_by_pii(
         page, live_server_url, llm_stub_server):  # noqa: F811
     base = live_server_url.format(host="demo-a.localhost")
-    answer = "## ごみ出しの案内\n\n| 種類 | 曜日 |\n| --- | --- |\n| 燃えるごみ | 月・木 |\n\n" + "ご協力をお願いします。" * 30
+    table = "| 種類 | 曜日 |\n| --- | --- |\n| 燃えるごみ | 月・木 |\n\n"
+    answer = "## ごみ出しの案内\n\n" + table + "ご協力をお願いします。" * 30
     llm_stub_server.set_behaviour(answer=answer, chunk_size=6, chunk_delay=0.03)
     try:
         _log_in(page, base, "A002", "Shokuin#Demo2026")
