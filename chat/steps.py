@@ -190,8 +190,9 @@ def finish(prep: Prepared, answer: str, status: str, note: str, tokens, started:
 
     model = prep.model
     answer_chars = count_chars(answer)
-    # Nothing came back: nothing was used. Otherwise the prompt and what was answered count.
-    used = prep.reservation.prompt_chars + answer_chars if answer_chars else 0
+    # Nothing came back: nothing was used. Otherwise the prompt and what was answered count. The offline mode's
+    # canned guidance involves no model, so it costs the municipality nothing.
+    used = prep.reservation.prompt_chars + answer_chars if answer_chars and not prep.offline else 0
     quota.settle(prep.reservation, used_chars=used)
     now = time.monotonic()
     cost = (Decimal(used) / 1000 * Decimal(str(model.price_per_1k_chars_yen))).quantize(Decimal("0.0001"))

@@ -177,6 +177,16 @@
             if (!form.dataset.conversation) {
               form.dataset.conversation = payload.conversation_id;
               history.replaceState(null, "", payload.conversation_url);
+              const conversations = document.querySelector(".conversation-list");
+              if (conversations) {
+                const item = el("li");
+                const link = el("a", null, text.trim().split("\n")[0].slice(0, 40));
+                link.href = payload.conversation_url;
+                link.setAttribute("aria-current", "page");
+                item.appendChild(link);
+                conversations.querySelectorAll("li.muted").forEach((n) => n.remove());
+                conversations.prepend(item);
+              }
             }
             regenerateButton.hidden = false;
             updateCounters(payload.counters);
