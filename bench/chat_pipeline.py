@@ -289,6 +289,17 @@ class Session:
         return result
 
 
+def count_stub_errors(stub) -> Counter[str]:
+    """Count the stub's handler exceptions (e.g. a peer resetting an idle keep-alive) instead of printing them."""
+    counts: Counter[str] = Counter()
+
+    def handle_error(request, client_address) -> None:
+        counts[type(sys.exc_info()[1]).__name__] += 1
+
+    stub._server.handle_error = handle_error
+    return counts
+
+
 def stub_first_chunk(client, prompt: str) -> dict[str, float | None]:
     """The stub's own time to the first content chunk (and to the end), through the openai client."""
     started = time.perf_counter()
@@ -541,6 +552,7 @@ def main() -> int:
         },
     }
     stub = uvicorn_proc = None
+    stub_errors: Counter[str] = Counter()
     try:
         log(f"setup: migrate, seed, cap (data dir {DATA_DIR})")
         manage("migrate_schemas", "-v0")
@@ -552,6 +564,7 @@ def main() -> int:
 
         pg = embedded.ensure_postgres()  # already running: just its endpoint, for the connection count
         stub = start_stub()
+        stub_errors = count_stub_errors(stub)
         models = [stub.model_config(MODEL_NAME, "openai_compatible", deployment=DEPLOYMENT, max_output_chars=4000,
                                     context_chars=16000)]
         port = free_port()
@@ -613,6 +626,8 @@ def main() -> int:
         if stub is not None:
             with contextlib.suppress(Exception):
                 stub.stop()
+        if stub is not None:
+            report["stub_handler_errors"] = dict(stub_errors)
         report["server_log_total"] = {**scan_log(), "path": str(LOG_PATH.relative_to(ROOT))}
         try:
             report["embedded_stop"] = stop_embedded()

@@ -35,3 +35,20 @@ def test_unknown_models_and_bad_values_are_refused_in_japanese(db):
         _run("demo-a", "--seat-cap", "たくさん")
     with pytest.raises(CommandError):
         _run("no-such-town", "--monthly-char-cap", "5")
+
+
+def test_raising_a_cap_in_the_django_admin_is_audited_like_the_command(public_client):
+    from tests.conftest import login
+
+    login(public_client, "PREF-0001", "Unei#Demo2026")
+    tenant = Tenant.objects.get(slug="demo-b")
+    response = public_client.post(f"/django-admin/tenants/tenant/{tenant.pk}/change/", {
+        "name": tenant.name, "seat_cap": "80", "monthly_char_cap": "3000000", "allowed_models": "[]",
+        "is_active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    tenant.refresh_from_db()
+    assert (tenant.seat_cap, tenant.monthly_char_cap) == (80, 3_000_000)
+    event = OperatorAuditEvent.objects.filter(action="tenant.plan", target="tenant:demo-b").latest("id")
+    assert event.detail["seat_cap"] == {"before": 50, "after": 80}
+    assert event.actor_label.startswith("県 運営担当")
