@@ -46,6 +46,14 @@ class AccountAdapter(DefaultAccountAdapter):
         super().login(request, user)
         record(action="login", actor=user, target=f"user:{user.staff_number}", request=request)
 
+    def set_password(self, user, password: str) -> None:
+        # Called by allauth's password change and reset: a forced change (after a reset or an import) is done.
+        from accounts.services import password_changed
+
+        user.set_password(password)
+        user.save()
+        password_changed(user=user, request=getattr(self, "request", None))
+
     def logout(self, request) -> None:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:

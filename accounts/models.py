@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.contrib.auth.models import PermissionsMixin
+from django.contrib.auth.models import Group, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -82,3 +82,23 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.staff_number = normalize_staff_number(self.staff_number)
         self.email = normalize_email(self.email)
+
+
+class GroupPolicy(models.Model):
+    """What the members of a group may use. A user in several groups gets what any of them allows."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="policy")
+    description = models.CharField("説明", max_length=200, blank=True)
+    allowed_models = models.JSONField(
+        "利用できるモデル", default=list, blank=True, help_text="空の場合は団体で利用できるすべてのモデル。"
+    )
+    can_share_templates = models.BooleanField("テンプレートを団体全体に共有できる", default=True)
+    can_export_own_conversations = models.BooleanField("自分の会話をエクスポートできる", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "グループの権限"
+        verbose_name_plural = "グループの権限"
+
+    def __str__(self) -> str:
+        return f"{self.group.name}の権限"

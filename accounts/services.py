@@ -160,3 +160,67 @@ def clear_expired_sessions() -> None:
     from django.utils import timezone
 
     Session.objects.filter(expire_date__lt=timezone.now()).delete()
+
+
+def update_user(
+    *,
+    user: User,
+    email: str,
+    full_name: str,
+    department: str,
+    role: str,
+    groups: Iterable[Group],
+    actor: User,
+    request=None,
+) -> User:
+    """Edit a user's profile, role and groups in one transaction, audited with what changed."""
+    email = normalize_email(email)
+    if role not in User.Role.values:
+        raise ValidationError({"role": ["権限は「管理者」または「一般利用者」を指定してください。"]})
+    if user.pk == actor.pk and role != User.Role.ADMIN:
+        raise ValidationError({"role": ["自分自身の管理者権限は外せません。他の管理者に依頼してください。"]})
+    with transaction.atomic():
+        _validate_identity(staff_number=user.staff_number, email=email, exclude_pk=user.pk)
+        before = {"email": user.email, "full_name": user.full_name, "department": user.department,
+                  "role": user.role, "groups": sorted(user.groups.values_list("name", flat=True))}
+        user.email, user.full_name, user.department, user.role = email, full_name.strip(), department.strip(), role
+        user.save(update_fields=["email", "full_name", "department", "role"])
+        user.groups.set(list(groups))
+        after = {"email": user.email, "full_name": user.full_name, "department": user.department,
+                 "role": user.role, "groups": sorted(user.groups.values_list("name", flat=True))}
+        changed = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
+        if changed:
+            record(action="user.update", actor=actor, target=f"user:{user.staff_number}", detail=changed,
+                   request=request)
+    return user
+
+
+def reset_password(*, user: User, actor: User, request=None) -> str:
+    """Give the user a new random password that must be changed at the next log-in; return it once."""
+    from tenants.services import generate_password
+
+    password = generate_password()
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        record(action="user.password_reset", actor=actor, target=f"user:{user.staff_number}", request=request)
+    return password
+
+
+def delete_user(*, user: User, actor: User, request=None) -> None:
+    """Delete a user. Their audit events and usage records stay, under the name they had."""
+    if user.pk == actor.pk:
+        raise ValidationError("自分自身は削除できません。")
+    with transaction.atomic():
+        record(action="user.delete", actor=actor, target=f"user:{user.staff_number}",
+               detail={"full_name": user.full_name, "email": user.email}, request=request)
+        user.delete()
+
+
+def password_changed(*, user: User, request=None) -> None:
+    """The user chose a new password: the forced change (after a reset or import) is done."""
+    if user.must_change_password:
+        User.objects.filter(pk=user.pk).update(must_change_password=False)
+        user.must_change_password = False
+    record(action="user.password_change", actor=user, target=f"user:{user.staff_number}", request=request)

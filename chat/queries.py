@@ -35,26 +35,38 @@ def tenant_models() -> list[ModelSpec]:
     return [m for m in models if not allowed or m.name in allowed] or models[:1]
 
 
-def user_models() -> list[ModelSpec]:
-    """What staff may pick: the administrator's choice within what the municipality is allowed."""
+def user_models(user=None) -> list[ModelSpec]:
+    """What this user may pick: the administrator's choice within the plan, narrowed by the user's groups."""
+    from accounts.queries import allowed_model_names
+
     permitted = tenant_models()
     chosen = ChatSettings.load().user_models
     picked = [m for m in permitted if m.name in chosen] if chosen else permitted
-    return picked or permitted[:1]
+    picked = picked or permitted[:1]
+    if user is not None:
+        by_group = allowed_model_names(user)
+        if by_group is not None:
+            narrowed = [m for m in picked if m.name in by_group]
+            if not narrowed:
+                raise ValidationError(
+                    "所属グループに利用できるモデルが設定されていません。管理者にお問い合わせください。"
+                )
+            picked = narrowed
+    return picked
 
 
-def default_model() -> ModelSpec:
-    models = user_models()
+def default_model(user=None) -> ModelSpec:
+    models = user_models(user)
     wanted = ChatSettings.load().default_model or default_model_name()
     return next((m for m in models if m.name == wanted), models[0])
 
 
-def resolve_model(name: str | None) -> ModelSpec:
+def resolve_model(name: str | None, user=None) -> ModelSpec:
     if not name:
-        return default_model()
-    for model in user_models():
+        return default_model(user)
+    for model in user_models(user):
         if model.name == name:
             return model
     if name in {m.name for m in available_models()}:
         raise ValidationError("このモデルは利用が認められていません。管理者にご確認ください。")
-    return default_model()
+    return default_model(user)

@@ -99,7 +99,7 @@ def prepare(req) -> Prepared:
     if problem:
         return _end("error", message=problem)
 
-    model = resolve_model(req.model_name or (conversation.model_name if conversation else None))
+    model = resolve_model(req.model_name or (conversation.model_name if conversation else None), user)
     screening: Screening = screen(text, policy=current_policy(), banned_words=banned_words())
     label = str(user)
     if screening.decision == "block" or (screening.decision == "confirm" and not req.mask):

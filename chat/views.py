@@ -20,8 +20,12 @@ from usage.queries import counters_for
 
 def _page_context(request, conversation=None) -> dict:
     query = request.GET.get("q", "")
-    models = queries.user_models()
-    current = conversation.model_name if conversation else queries.default_model().name
+    try:
+        models = queries.user_models(request.user)
+        current = conversation.model_name if conversation else queries.default_model(request.user).name
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        models, current = [], ""
     return {
         "conversations": queries.conversations_for_user(request.user, query=query),
         "query": query,

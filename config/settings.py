@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "tenants.middleware.SuspendedTenantMiddleware",
+    "accounts.middleware.ForcePasswordChangeMiddleware",
 ]
 
 TEMPLATES = [

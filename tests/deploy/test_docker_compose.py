@@ -8,6 +8,7 @@ run anywhere the test suite runs. This module must not import Django.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import shutil
@@ -25,6 +26,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 NGINX_TEMPLATE = ROOT / "docker" / "nginx" / "akagi.conf.template"
 GEN_CERT = ROOT / "docker" / "nginx" / "gen-cert.sh"
 ENV_EXAMPLE = ROOT / ".env.example"
+LLM_CONFIG = ROOT / "llm" / "config.py"
 
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 ALL_SERVICES = {"db", "redis", "migrate", "web", "worker", "beat", "certs", "nginx"}
@@ -323,6 +325,75 @@ def test_django_runs_in_production_mode_behind_https(services):
             assert environment(services[name], {"SECRET_KEY": "s", "POSTGRES_PASSWORD": "p"})[key] == ""
 
 
+def llm_setting_names() -> tuple[str, ...]:
+    """``llm.config.SETTING_NAMES``, read from the source (this module must not import Django)."""
+    tree = ast.parse(LLM_CONFIG.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "SETTING_NAMES" for t in node.targets):
+            return tuple(ast.literal_eval(node.value))
+    raise AssertionError("SETTING_NAMES not found in llm/config.py")
+
+
+AZURE_AND_COMPATIBLE_ENV = {
+    "AZURE_OPENAI_DEPLOYMENT": "gpt-4o-japaneast",
+    "AZURE_OPENAI_MINI_DEPLOYMENT": "gpt-4o-mini-japaneast",
+    "AZURE_OPENAI_LABEL": "GPT-4o（Azure OpenAI 東日本）",
+    "AZURE_OPENAI_MINI_LABEL": "GPT-4o mini（Azure OpenAI 東日本）",
+    "AZURE_OPENAI_PRICE_PER_1K_CHARS_YEN": "1.8",
+    "AZURE_OPENAI_MINI_PRICE_PER_1K_CHARS_YEN": "0.25",
+    "OPENAI_COMPAT_BASE_URL": "http://llm.internal:8000/v1",
+    "OPENAI_COMPAT_MODEL": "qwen2.5-32b",
+    "OPENAI_COMPAT_LABEL": "庁内LLM",
+    "OPENAI_COMPAT_API_KEY": "placeholder",
+    "OPENAI_COMPAT_CONTEXT_CHARS": "16000",
+    "OPENAI_COMPAT_MAX_OUTPUT_CHARS": "4000",
+    "OPENAI_COMPAT_PRICE_PER_1K_CHARS_YEN": "0",
+    "AKAGI_LLM_DEFAULT_MODEL": "gpt-4o",
+    "AKAGI_LLM_READ_TIMEOUT": "90",
+}
+
+
+def test_web_and_worker_receive_the_azure_deployment_and_openai_compatible_settings(services):
+    env = OPERATOR_ENV | AZURE_AND_COMPATIBLE_ENV
+    minimal = {"SECRET_KEY": "s", "POSTGRES_PASSWORD": "p"}
+    for name in ("web", "worker"):
+        passed = environment(services[name], env)
+        for key, value in AZURE_AND_COMPATIBLE_ENV.items():
+            assert passed.get(key) == value, f"{name} does not pass {key} through"
+        # Unset in .env: passed as empty, which llm.config reads as "unset" (its own default applies).
+        unset = environment(services[name], minimal)
+        for key in AZURE_AND_COMPATIBLE_ENV:
+            assert unset[key] == "", f"{name}: {key} should default to empty"
+
+
+def test_every_variable_llm_config_reads_reaches_every_app_service_and_defaults_to_empty(services):
+    names = llm_setting_names()
+    assert {"AZURE_OPENAI_ENDPOINT", "OPENAI_COMPAT_BASE_URL", "AKAGI_LLM_MODELS"} <= set(names)
+    minimal = {"SECRET_KEY": "s", "POSTGRES_PASSWORD": "p"}
+    for service in APP_SERVICES:
+        raw = services[service]["environment"]
+        missing = [name for name in names if name not in raw]
+        assert not missing, f"{service} does not pass {missing}"
+        for name in names:
+            assert variables_in(str(raw[name])) == {name}, name
+            assert environment(services[service], minimal)[name] == "", name
+            assert environment(services[service], {**minimal, name: "x"})[name] == "x", name
+
+
+def test_numeric_settings_read_with_int_get_real_defaults_instead_of_empty_strings(services):
+    # config/settings.py does int(os.environ.get(NAME, default)): an empty string would stop Django from starting.
+    defaults = {"AKAGI_MAX_PROMPT_CHARS": "30000", "DB_POOL_MAX_SIZE": "20"}
+    minimal = {"SECRET_KEY": "s", "POSTGRES_PASSWORD": "p"}
+    for service in APP_SERVICES:
+        for env in (minimal, minimal | dict.fromkeys(defaults, "")):  # unset, and left empty in .env
+            passed = environment(services[service], env)
+            for name, default in defaults.items():
+                assert passed[name] == default, (service, name)
+        chosen = {"AKAGI_MAX_PROMPT_CHARS": "50000", "DB_POOL_MAX_SIZE": "10"}
+        passed = environment(services[service], OPERATOR_ENV | chosen)
+        assert {name: passed[name] for name in chosen} == chosen
+
+
 def test_only_the_base_domain_and_its_municipality_subdomains_are_trusted(services):
     env = environment(services["web"], OPERATOR_ENV)
     assert env["AKAGI_BASE_DOMAIN"] == "ai.pref-example.lg.jp"
@@ -508,6 +579,17 @@ def test_nginx_streams_answers_token_by_token_and_accepts_document_uploads(nginx
     assert seconds(directive(location, "proxy_read_timeout")[0]) >= 300
     body_size = directives(location, "client_max_body_size") or directives(https, "client_max_body_size")
     assert body_size == [["50m"]]
+
+
+def test_nginx_honours_the_apps_x_accel_buffering_header_and_does_not_compress_streams(nginx_conf):
+    # chat/views.py sends X-Accel-Buffering: no; nginx must not be told to ignore it, and gzip would buffer.
+    https = server_listening_on(nginx_conf, 443)
+    location = root_location(https)
+    for block in (nginx_conf, https, location):
+        for args in directives(block, "proxy_ignore_headers"):
+            assert "x-accel-buffering" not in [arg.lower() for arg in args]
+        assert directives(block, "gzip") in ([], [["off"]])
+    assert directive(location, "proxy_cache") == ["off"]
 
 
 # =========================================================================== tests: certificate script
