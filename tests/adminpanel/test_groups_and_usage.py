@@ -12,8 +12,8 @@ from tests.conftest import login
 def test_a_group_limits_the_models_its_members_may_use(client_a, tenant_a, settings, llm_stub):
     from tests.conftest import stub_models
 
-    settings.AKAGI_LLM_MODELS = stub_models(llm_stub) + [
-        llm_stub.model_config("stub-mini", "openai_compatible", deployment="stub-mini", max_output_chars=400)]
+    mini = llm_stub.model_config("stub-mini", "openai_compatible", deployment="stub-mini", max_output_chars=400)
+    settings.AKAGI_LLM_MODELS = [*stub_models(llm_stub), mini]
     admin = client_a
     login(admin, "A001", "Kanri#Demo2026")
     admin.post("/manage/groups/", {"name": "市民課", "description": "窓口"})
