@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from accounts import group_services
 from accounts.models import GroupPolicy, User
 from accounts.queries import get_group_for_admin, groups_for_admin, require_tenant_admin
+from adminpanel.access import admin_required
 from chat.queries import tenant_models
 
 
-@login_required
+@admin_required
 def group_list(request):
     require_tenant_admin(request.user)
     if request.method == "POST":
@@ -29,7 +29,7 @@ def group_list(request):
     return render(request, "adminpanel/groups.html", {"groups": groups_for_admin(request.user)})
 
 
-@login_required
+@admin_required
 def group_edit(request, group_id: int):
     group = get_group_for_admin(request.user, group_id)
     policy, _ = GroupPolicy.objects.get_or_create(group=group)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from accounts.queries import require_tenant_admin
+from adminpanel.access import admin_required
 from chat import queries as chat_queries
 from chat import services as chat_services
 from chat.models import ChatSettings
@@ -22,7 +22,7 @@ def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-@login_required
+@admin_required
 def security(request):
     require_tenant_admin(request.user)
     if request.method == "POST":
@@ -58,7 +58,7 @@ def security(request):
     })
 
 
-@login_required
+@admin_required
 def model_settings(request):
     require_tenant_admin(request.user)
     if request.method == "POST":

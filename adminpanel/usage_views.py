@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.queries import require_tenant_admin
+from adminpanel.access import admin_required
 from audit.services import record
 from audit.spreadsheet import csv_text, xlsx_bytes
 from usage import stats
@@ -29,7 +29,7 @@ def _chart(points: list[stats.DayPoint]) -> dict:
     return {"bars": bars, "peak": peak, "width": CHART_WIDTH, "height": CHART_HEIGHT}
 
 
-@login_required
+@admin_required
 def usage_overview(request):
     require_tenant_admin(request.user)
     this_month = current_month()
@@ -42,14 +42,14 @@ def usage_overview(request):
     })
 
 
-@login_required
+@admin_required
 def usage_live(request):
     require_tenant_admin(request.user)
     return render(request, "adminpanel/_usage_live.html",
                   {"counters": counters_for(request.tenant, request.user), "now": timezone.now()})
 
 
-@login_required
+@admin_required
 def usage_export(request):
     require_tenant_admin(request.user)
     month = stats.parse_month(request.GET.get("month"), current_month())

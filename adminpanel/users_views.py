@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -18,6 +17,7 @@ from accounts.queries import (
     search_users_for_admin,
     seat_usage,
 )
+from adminpanel.access import admin_required
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -38,7 +38,7 @@ def _without_page(request) -> str:
     return params.urlencode()
 
 
-@login_required
+@admin_required
 def user_list(request):
     require_tenant_admin(request.user)
     filters = {k: request.GET.get(k, "") for k in ("text", "group_id", "role", "active")}
@@ -49,7 +49,7 @@ def user_list(request):
     })
 
 
-@login_required
+@admin_required
 def user_create(request):
     require_tenant_admin(request.user)
     form = {k: request.POST.get(k, "") for k in ("staff_number", "email", "full_name", "department", "role")}
@@ -75,7 +75,7 @@ def user_create(request):
     })
 
 
-@login_required
+@admin_required
 def user_edit(request, user_id: int):
     target = get_user_for_admin(request.user, user_id)
     errors: list[str] = []
@@ -101,7 +101,7 @@ def user_edit(request, user_id: int):
     })
 
 
-@login_required
+@admin_required
 @require_POST
 def user_action(request, user_id: int):
     target = get_user_for_admin(request.user, user_id)

@@ -1,10 +1,10 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from accounts.queries import require_tenant_admin, seat_usage, users_for_admin
+from adminpanel.access import admin_required
 
 
-@login_required
+@admin_required
 def dashboard(request):
     require_tenant_admin(request.user)
     return render(

@@ -1,7 +1,8 @@
-"""The append-only, hash-chained audit trail.
+"""The append-only, hash-chained audit trail, and the jobs that export it.
 
 Every event stores the hash of the one before it, so removing or editing a row breaks the chain and
-``audit.services.verify_chain`` finds it. Rows are never updated: ``save`` refuses to change an existing row.
+``audit.services.verify_chain`` finds it. Events are never updated: ``save`` refuses to change an existing row.
+(``ExportJob`` is ordinary bookkeeping and is updated as the export progresses.)
 """
 
 from __future__ import annotations

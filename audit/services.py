@@ -54,6 +54,7 @@ def record(
     target: str = "",
     detail: dict[str, Any] | None = None,
     request=None,
+    ip_address: str | None = None,
 ) -> AuditRecordBase:
     """Append one event to the current schema's trail, inside the caller's transaction if there is one."""
     model = _model_for_current_schema()
@@ -74,7 +75,7 @@ def record(
             action=action,
             target=target[:255],
             detail=detail or {},
-            ip_address=client_ip(request),
+            ip_address=ip_address or client_ip(request),
             prev_hash=last or GENESIS,
         )
         event.hash = _digest(event.prev_hash, _fields(event))

@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-MAX_PROMPT_CHARS = 20_000
-
 
 class ChatSettings(models.Model):
     """One row per municipality: the default model and which models staff may choose."""

@@ -113,7 +113,7 @@ def prepare(req) -> Prepared:
                 # The prompt is kept with its personal information masked: the log must not collect it either.
                 detail={"model": model.name, "prompt": screening.masked_text(), "findings": screening.summary(),
                         "decision": screening.decision},
-                request=None,
+                ip_address=req.request_meta.get("ip") or None,
             )
         can_mask = screening.decision == "confirm"
         return _end("screened", decision=screening.decision, can_mask=can_mask,
@@ -134,7 +134,8 @@ def prepare(req) -> Prepared:
                 status=UsageRecord.Status.REFUSED, conversation_id=conversation.pk if conversation else None,
             )
             record(action="prompt.refused", actor=user, target=exc.scope,
-                   detail={"model": model.name, "cap": exc.cap, "prompt_chars": prompt_chars})
+                   detail={"model": model.name, "cap": exc.cap, "prompt_chars": prompt_chars},
+                   ip_address=req.request_meta.get("ip") or None)
         return _end("refused", message=exc.user_message, counters=counters_for(req.tenant, user))
 
     try:
@@ -229,6 +230,7 @@ def finish(prep: Prepared, answer: str, status: str, note: str, tokens, started:
                 "prompt_tokens": tokens[0], "completion_tokens": tokens[1], "findings": prep.findings_summary,
                 "latency_ms": int((now - started) * 1000), "cancelled": cancelled, "offline": prep.offline,
             },
+            ip_address=prep.request_meta.get("ip") or None,
         )
     return {"message_id": message.pk, "counters": counters_for_ids(prep.tenant_id, user), "chars": used}
 

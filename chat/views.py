@@ -95,6 +95,7 @@ async def send(request):
         model_name=request.POST.get("model") or None,
         mask=request.POST.get("mask") == "1",
         regenerate=request.POST.get("regenerate") == "1",
+        request_meta={"ip": request.META.get("REMOTE_ADDR") or ""},
     )
 
     async def stream():

@@ -9,12 +9,16 @@ from tests.conftest import login
 
 
 def admin_paths() -> list[str]:
+    """Every URL under /manage/, read from the URL conf, with sample values for its parameters."""
+    import re
+
     resolver = get_resolver("config.urls_tenant")
     paths = []
     for pattern in resolver.url_patterns:
         if str(pattern.pattern) == "manage/":
             for sub in pattern.url_patterns:
-                paths.append("/manage/" + str(sub.pattern))
+                route = re.sub(r"<int:[^>]+>", "1", str(sub.pattern))
+                paths.append("/manage/" + re.sub(r"<(str:)?[^>]+>", "sometoken", route))
     return paths
 
 
@@ -22,7 +26,8 @@ ADMIN_PATHS = admin_paths()
 
 
 def test_the_admin_area_has_the_screens_we_expect():
-    assert {"/manage/", "/manage/security/", "/manage/models/"} <= set(ADMIN_PATHS)
+    assert {"/manage/", "/manage/security/", "/manage/models/", "/manage/users/", "/manage/users/import/",
+            "/manage/groups/", "/manage/usage/", "/manage/logs/prompts/", "/manage/logs/operations/"} <= set(ADMIN_PATHS)
 
 
 @pytest.mark.parametrize("path", ADMIN_PATHS)

@@ -62,6 +62,7 @@ def test_every_prompt_and_answer_is_in_the_audit_trail(staff, stub_llm, tenant_a
     assert event.detail["model"] == "stub-gpt"
     assert event.actor_label.startswith("佐藤 花子")
     assert event.detail["latency_ms"] >= 0
+    assert event.ip_address == "127.0.0.1"
 
 
 def test_the_conversation_history_is_sent_with_the_next_prompt(staff, stub_llm):

@@ -1,0 +1,7 @@
+from audit import exports
+from config.celery import app
+
+
+@app.task(name="audit.tasks.run_export")
+def run_export(job_id: int) -> None:
+    exports.run_export(job_id)
