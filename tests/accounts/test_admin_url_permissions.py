@@ -27,7 +27,8 @@ ADMIN_PATHS = admin_paths()
 
 def test_the_admin_area_has_the_screens_we_expect():
     assert {"/manage/", "/manage/security/", "/manage/models/", "/manage/users/", "/manage/users/import/",
-            "/manage/groups/", "/manage/usage/", "/manage/logs/prompts/", "/manage/logs/operations/"} <= set(ADMIN_PATHS)
+            "/manage/groups/", "/manage/usage/", "/manage/logs/prompts/",
+            "/manage/logs/operations/"} <= set(ADMIN_PATHS)
 
 
 @pytest.mark.parametrize("path", ADMIN_PATHS)
