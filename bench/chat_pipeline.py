@@ -242,6 +242,7 @@ class Session:
                                 "X-CSRFToken": self.cookies.get("csrftoken", "")})
         conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
         started = time.perf_counter()
+        result["sent_at"] = started
         try:
             conn.request("POST", "/chat/send/", body=body, headers=headers)
             response = conn.getresponse()
@@ -317,13 +318,30 @@ def stub_first_chunk(client, prompt: str) -> dict[str, float | None]:
 # --------------------------------------------------------------------------- resource sampling
 
 
+def tcp_counts(port: int) -> tuple[int, int]:
+    """Server-side established connections on the port, and the listening socket's accept queue (not yet taken
+    by uvicorn): /proc/net/tcp shows a LISTEN socket's queue length as rx_queue."""
+    established = queued = 0
+    suffix = f":{port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if not fields[1].endswith(suffix):
+            continue
+        if fields[3] == "01":
+            established += 1
+        elif fields[3] == "0A":
+            queued = int(fields[4].split(":")[1], 16)
+    return established, queued
+
+
 class Monitor:
     """Samples uvicorn (threads, fds, RSS, CPU) and PostgreSQL's connection count while a level runs."""
 
-    def __init__(self, pid: int, pg_endpoint):
+    def __init__(self, pid: int, port: int, pg_endpoint):
         import psutil
 
         self.proc = psutil.Process(pid)
+        self.port = port
         self.pg = pg_endpoint
         self.peak: dict[str, float] = {}
         self._stop = threading.Event()
@@ -331,7 +349,7 @@ class Monitor:
 
     def __enter__(self) -> Monitor:
         self.peak = {"uvicorn_threads": 0, "uvicorn_fds": 0, "uvicorn_rss_mb": 0, "uvicorn_cpu_percent": 0,
-                     "pg_connections": 0}
+                     "pg_connections": 0, "established_connections": 0, "accept_queue": 0}
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -359,6 +377,10 @@ class Monitor:
                 self._bump("uvicorn_fds", self.proc.num_fds())
                 self._bump("uvicorn_rss_mb", round(self.proc.memory_info().rss / 2**20, 1))
                 self._bump("uvicorn_cpu_percent", round(self.proc.cpu_percent(None), 1))
+            with contextlib.suppress(Exception):
+                established, queued = tcp_counts(self.port)
+                self._bump("established_connections", established)
+                self._bump("accept_queue", queued)
             if conn is not None:
                 with contextlib.suppress(Exception):
                     count = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
@@ -387,7 +409,7 @@ def scan_log(start: int = 0, end: int | None = None) -> dict[str, Any]:
             if pattern.search(line):
                 counts[key] += 1
                 hit = True
-        if re.match(r"^\w*(Error|Exception|Timeout)\b", line) and "Traceback" not in line:
+        if re.match(r"^[\w.]*(Error|Exception|Timeout)\b", line) and "Traceback" not in line:
             counts["exception_lines"] += 1
             hit = True
         if hit and len(samples) < 8 and line[:200] not in samples:
@@ -468,6 +490,20 @@ def run_level(sessions: list[Session], level: int) -> list[dict[str, Any]]:
     return [r if r is not None else {"error": "unfinished_at_deadline"} for r in results]
 
 
+def peak_streaming(results: list[dict[str, Any]]) -> int:
+    """The most answers streaming at the same instant (between their first delta and their done event)."""
+    edges = []
+    for r in results:
+        if r.get("first_delta_ms") is not None and r.get("done_ms") is not None:
+            edges.append((r["sent_at"] + r["first_delta_ms"] / 1000, 1))
+            edges.append((r["sent_at"] + r["done_ms"] / 1000, -1))
+    peak = current = 0
+    for _, step in sorted(edges):
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
 def summarise_level(level: int, results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
     errors = Counter(r["error"] for r in results if r.get("error"))
     details = sorted({r["detail"] for r in results if r.get("detail")})[:5]
@@ -479,6 +515,8 @@ def summarise_level(level: int, results: list[dict[str, Any]], wall_s: float) ->
         "error_kinds": dict(errors),
         "error_details": details,
         "wall_s": round(wall_s, 2),
+        "completed_per_s": round(len(ok) / wall_s, 1) if wall_s else None,
+        "peak_streaming_at_once": peak_streaming(ok),
         "total_stream": stats([r["done_ms"] for r in ok]),
         "first_token": stats([r["first_delta_ms"] for r in ok if r.get("first_delta_ms") is not None]),
         "start_event": stats([r["start_ms"] for r in ok if r.get("start_ms") is not None]),
@@ -596,7 +634,7 @@ def main() -> int:
                 continue
             log(f"concurrency level {level}")
             offset = log_size()
-            with Monitor(uvicorn_proc.pid, pg) as monitor:
+            with Monitor(uvicorn_proc.pid, port, pg) as monitor:
                 t0 = time.monotonic()
                 results = run_level(sessions, level)
                 wall = time.monotonic() - t0
