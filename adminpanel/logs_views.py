@@ -1,9 +1,12 @@
-"""ログ: the prompt and operation logs of the municipality, and their export as a background job."""
+"""ログ: the prompt and operation logs of the municipality, and their export as a background job.
+
+Every view is ``admin_required`` (log-in, then ``accounts.queries.require_tenant_admin``) before anything else,
+so a general user gets the audited 403 even for a method the view does not accept.
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseNotAllowed
@@ -11,18 +14,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from accounts.queries import require_tenant_admin
+from adminpanel.access import admin_required
 from audit import exports
 from audit import queries as audit_queries
 from audit.models import ExportJob
 from chat.queries import tenant_models
+from guard.screening import LABELS as PII_LABELS
 
 FILTER_FIELDS = ("user", "group", "date_from", "date_to", "model", "result", "category", "text")
 LOG_URLS = {ExportJob.Kind.PROMPTS: "adminpanel:prompt_logs", ExportJob.Kind.OPERATIONS: "adminpanel:operation_logs"}
 
 
 def _log_page(request, kind: str, template: str):
-    require_tenant_admin(request.user)
     errors: list[str] = []
     page = rows = export_params = None
     try:
@@ -34,6 +37,8 @@ def _log_page(request, kind: str, template: str):
         events = audit_queries.events_for_admin(request.user, filters).values(*audit_queries.EVENT_FIELDS)
         page = Paginator(events, audit_queries.PAGE_SIZE).get_page(request.GET.get("page"))
         rows = audit_queries.log_rows(kind, page.object_list)
+        if kind == ExportJob.Kind.PROMPTS:
+            rows = [(row, [PII_LABELS.get(t, t) for t in row.pii_types]) for row in rows]
         export_params = filters.to_params()
     return render(request, template, {
         "kind": kind,
@@ -51,19 +56,18 @@ def _log_page(request, kind: str, template: str):
     })
 
 
-@login_required
+@admin_required
 def prompt_logs(request):
     return _log_page(request, ExportJob.Kind.PROMPTS, "adminpanel/logs_prompts.html")
 
 
-@login_required
+@admin_required
 def operation_logs(request):
     return _log_page(request, ExportJob.Kind.OPERATIONS, "adminpanel/logs_operations.html")
 
 
-@login_required
+@admin_required
 def export_start(request):
-    require_tenant_admin(request.user)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     kind = request.POST.get("kind", "")
@@ -81,20 +85,18 @@ def export_start(request):
     return redirect("adminpanel:export_status", job_id=job.pk)
 
 
-@login_required
+@admin_required
 def export_status(request, job_id: int):
-    require_tenant_admin(request.user)
     job = audit_queries.get_export_job_for_admin(request.user, job_id)
-    context = {"job": job, "log_url": LOG_URLS[job.kind]}
+    context = {"job": job, "log_url": LOG_URLS[job.kind], "filters": audit_queries.describe_filters(job.filters)}
     if request.headers.get("HX-Request"):
         return render(request, "adminpanel/export_progress.html", context)
     return render(request, "adminpanel/export_status.html", context)
 
 
-@login_required
+@admin_required
 def export_download(request, job_id: int):
-    require_tenant_admin(request.user)
     job, path = audit_queries.export_file_for_admin(request.user, job_id)
     exports.mark_downloaded(admin=request.user, job=job, request=request)
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=exports.download_name(job),  # noqa: SIM115
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=exports.download_name(job),
                         content_type=exports.CONTENT_TYPES[job.format])

@@ -200,8 +200,9 @@ def run_export(job_id: int) -> ExportJob | None:
     final = folder / f"{job.pk}-{job.kind}-{stamp}.{job.format}"
     partial = final.with_name(final.name + ".part")
     try:
-        if job.requested_by is None:
-            raise ExportFailed("依頼した管理者が削除されたため、エクスポートできません。もう一度依頼してください。")
+        if job.requested_by is None or not job.requested_by.is_tenant_admin:
+            raise ExportFailed("依頼した管理者が削除されたか管理者でなくなったため、エクスポートできません。"
+                               "管理者がもう一度依頼してください。")
         filters = parse_filters(job.filters, kind=job.kind)
         events = events_for_admin(job.requested_by, filters, until_id=job.until_event_id)
         _update(job, state=ExportJob.State.RUNNING, started_at=timezone.now(), rows_total=events.count(),

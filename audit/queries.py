@@ -9,6 +9,7 @@ audit is a sink that imports no feature app (import-linter), so the administrato
 
 from __future__ import annotations
 
+import json
 import operator
 import re
 import unicodedata
@@ -147,6 +148,29 @@ def parse_filters(data: Mapping[str, Any], *, kind: str) -> LogFilters:
                       result=result, category=category, text=text)
 
 
+FILTER_LABELS = {
+    "user": "利用者", "group": "グループ", "date_from": "開始日", "date_to": "終了日", "model": "モデル",
+    "result": "結果", "category": "操作の種類", "text": "検索する文字",
+}
+
+
+def describe_filters(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Stored filter parameters as (label, value) in Japanese, for an export job's page."""
+    described = []
+    for key, label in FILTER_LABELS.items():
+        value = str(params.get(key) or "")
+        if not value:
+            continue
+        if key == "group" and value.isdigit():
+            value = Group.objects.filter(pk=int(value)).values_list("name", flat=True).first() or "（削除済み）"
+        elif key == "result":
+            value = RESULTS.get(value, ("", value))[1]
+        elif key == "category":
+            value = CATEGORY_LABELS.get(value, value)
+        described.append((label, value))
+    return described
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -257,7 +281,7 @@ def people(ids: Iterable[int] | None = None) -> dict[int, Person]:
     A municipality has at most a few thousand users, so an export keeps them all in memory instead of one
     query per event.
     """
-    User = get_user_model()  # noqa: N806 - a model class
+    User = get_user_model()
     users = User.objects.all()
     memberships = User.groups.through.objects.all()
     if ids is not None:
@@ -329,6 +353,10 @@ class OperationRow:
     target: str
     detail: dict = field(default_factory=dict)
     ip_address: str = ""
+
+    @property
+    def detail_text(self) -> str:
+        return json.dumps(self.detail, ensure_ascii=False, indent=2, sort_keys=True, default=str)
 
 
 def category_of(action: str) -> str:
