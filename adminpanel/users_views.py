@@ -53,6 +53,7 @@ def user_list(request):
 def user_create(request):
     require_tenant_admin(request.user)
     form = {k: request.POST.get(k, "") for k in ("staff_number", "email", "full_name", "department", "role")}
+    form["role"] = form["role"] or User.Role.GENERAL
     errors: list[str] = []
     if request.method == "POST":
         try:

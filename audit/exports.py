@@ -230,3 +230,20 @@ def run_export(job_id: int) -> ExportJob | None:
             message = "エクスポート中にエラーが発生しました。時間をおいてもう一度お試しください。"
         _update(job, state=ExportJob.State.FAILED, finished_at=timezone.now(), error=message[:500])
     return job
+
+
+def purge_old_exports(*, days: int | None = None) -> int:
+    """Delete export files older than the retention period: they hold full prompts and answers.
+
+    The job rows stay (they are the record that an export happened); only the files go.
+    """
+    days = settings.AKAGI_EXPORT_RETENTION_DAYS if days is None else days
+    cutoff = timezone.now() - timezone.timedelta(days=days)
+    removed = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff).exclude(file_path=""):
+        path = settings.MEDIA_ROOT / job.file_path
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+            removed += 1
+        ExportJob.objects.filter(pk=job.pk).update(file_path="", file_size=0)
+    return removed

@@ -22,6 +22,8 @@ if "pytest" in sys.modules and "AKAGI_DATA_DIR" not in os.environ:
     # Tests never share servers with a running `make run`: a development worker would otherwise pick up
     # the tests' tasks. Subprocesses started by tests inherit this.
     os.environ["AKAGI_DATA_DIR"] = str(BASE_DIR / ".data" / "test")
+if "pytest" in sys.modules and "AKAGI_CACHE_PREFIX" not in os.environ:
+    os.environ["AKAGI_CACHE_PREFIX"] = f"run{os.getpid()}"
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -182,6 +184,9 @@ CACHES = {
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        # Test runs (and uvicorn/worker processes they start) use their own prefix, so one run clearing its
+        # cache never wipes another run's throttles or import previews.
+        "KEY_PREFIX": os.environ.get("AKAGI_CACHE_PREFIX", ""),
     }
 }
 
@@ -198,6 +203,7 @@ CELERY_IMPORTS = ["config.tasks"]
 CELERY_BEAT_SCHEDULE = {
     # tenant-schemas-celery sends an entry without "tenant_schemas" to every municipality's schema.
     "clear-expired-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 3600.0},
+    "purge-old-exports": {"task": "audit.tasks.purge_old_exports", "schedule": 3600.0},
 }
 
 # --------------------------------------------------------------------------- authentication
@@ -293,6 +299,9 @@ LOGGING = {
 
 # The longest prompt accepted, in characters; longer texts belong in a knowledge base.
 AKAGI_MAX_PROMPT_CHARS = int(os.environ.get("AKAGI_MAX_PROMPT_CHARS", "30000"))
+
+# Export files (full prompts and answers) are deleted this many days after they were made.
+AKAGI_EXPORT_RETENTION_DAYS = int(os.environ.get("AKAGI_EXPORT_RETENTION_DAYS", "7"))
 
 # How a municipality's address is written in command output and the console: "{host}" is its domain.
 AKAGI_SITE_URL = os.environ.get("AKAGI_SITE_URL", "http://{host}:8000/")

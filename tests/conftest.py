@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -48,9 +47,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
 
 
+def _clear_this_runs_cache() -> None:
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_CACHE_URL)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    # django-tenants keys look like "<schema>:<prefix>:<version>:<key>".
+    keys = list(client.scan_iter(match=f"*:{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture(autouse=True)
 def _reset_schema_and_cache():
-    cache.clear()
+    _clear_this_runs_cache()
     yield
     connection.set_schema_to_public()
 

@@ -71,7 +71,7 @@ def per_user(month: dt.date) -> list[dict]:
             conversations=Count("conversation_id", distinct=True, filter=Q(status__in=COUNTED)),
             last_use=Max("created_at"),
         )
-        .order_by("-chars")
+        .order_by(F("chars").desc(nulls_last=True))
     )
     users = {u.pk: u for u in User.objects.filter(pk__in=[s["user_id"] for s in stats if s["user_id"]])
              .prefetch_related("groups")}
