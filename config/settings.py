@@ -18,6 +18,10 @@ from config import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# LGWAN has no internet: libraries that phone home on import (unstructured's analytics) must stay quiet.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("SCARF_NO_ANALYTICS", "true")
+
 if "pytest" in sys.modules and "AKAGI_DATA_DIR" not in os.environ:
     # Tests never share servers with a running `make run`: a development worker would otherwise pick up
     # the tests' tasks. Subprocesses started by tests inherit this.
@@ -71,6 +75,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
 ]
@@ -84,6 +89,7 @@ TENANT_APPS = [
     "guard",
     "usage",
     "chat",
+    "rag",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -23,7 +23,8 @@ OPERATIONS = "/manage/logs/operations/"
 
 def marker() -> str:
     """A word no other test (nor a committed live-server run) has written into the trail."""
-    return f"印{uuid.uuid4().hex[:10]}"
+    # Letters only: a run of digits could look like a phone number to the screening and be held back.
+    return "印" + uuid.uuid4().hex[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
 def admin_of_a(client):
