@@ -61,6 +61,9 @@ class Message(models.Model):
     model_name = models.CharField(max_length=100, blank=True)
     chars = models.PositiveIntegerField(default=0)
     offline = models.BooleanField(default=False)
+    # The knowledge-base passages the answer cites ([n] marks it used), and the collections searched.
+    citations = models.JSONField(default=list, blank=True)
+    collection_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

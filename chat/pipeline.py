@@ -38,6 +38,7 @@ class PromptRequest:
     model_name: str | None = None
     mask: bool = False  # the user chose 「マスクして送信」 after seeing the findings
     regenerate: bool = False
+    collection_ids: list[int] = field(default_factory=list)
     request_meta: dict[str, str] = field(default_factory=dict)
 
 
@@ -73,6 +74,7 @@ async def run_prompt(req: PromptRequest) -> AsyncIterator[dict[str, Any]]:
         model=prep.model.name,
         model_label=prep.model.label,
         offline=prep.offline,
+        sources=len(prep.passages),
         sent_text=prep.sent_text if prep.masked else None,
         findings=prep.findings_for_display if prep.masked else [],
         counters=prep.counters,
@@ -137,4 +139,4 @@ async def run_prompt(req: PromptRequest) -> AsyncIterator[dict[str, Any]]:
     )
     yield _event("html", html=render_markdown("".join(answer)))
     yield _event("done", status=status, note=note, message_id=result["message_id"], counters=result["counters"],
-                 chars=result["chars"])
+                 chars=result["chars"], citations=result["citations"])

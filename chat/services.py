@@ -49,3 +49,21 @@ def set_model_settings(*, default_model: str, user_models: list[str], actor, req
         record(action="settings.models", actor=actor, target="chat_settings",
                detail={"before": before, "after": {"default_model": default_model, "user_models": chosen}},
                request=request)
+
+
+def give_feedback(*, user, message_id: int, helpful: bool, comment: str = "") -> None:
+    """👍/👎 on an answer, by the conversation's owner, kept per knowledge base the answer was built from."""
+    from chat.models import Message
+    from rag.models import Feedback
+
+    message = Message.objects.filter(pk=message_id, role=Message.Role.ASSISTANT).select_related("conversation").first()
+    if message is None or message.conversation.owner_id != user.pk:
+        from django.http import Http404
+
+        raise Http404("回答が見つかりません。")
+    with transaction.atomic():
+        for collection_id in message.collection_ids or [None]:
+            Feedback.objects.update_or_create(
+                message_id=message.pk, user=user, collection_id=collection_id,
+                defaults={"helpful": helpful, "comment": comment.strip()[:500]},
+            )

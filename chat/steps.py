@@ -38,6 +38,8 @@ class Prepared:
     offline: bool = False
     messages: list[dict[str, str]] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)  # what each [n] points to
+    collection_ids: list[int] = field(default_factory=list)
     reservation: quota.Reservation | None = None
     sent_text: str = ""
     masked: bool = False
@@ -159,13 +161,16 @@ def prepare(req) -> Prepared:
         quota.release(reservation)
         raise
     messages = [*history, {"role": "user", "content": sent_text}] if not req.regenerate else history
+    passages, sources = _retrieve(user, sent_text, req.collection_ids)
     return Prepared(
         conversation_id=conversation.pk,
         conversation_url=reverse("chat:conversation", args=[conversation.pk]),
         model=model,
         offline=get_provider(model).offline,
         messages=messages,
-        passages=[],  # retrieval from the municipality's knowledge bases joins here (rag)
+        passages=passages,
+        sources=sources,
+        collection_ids=[s for s in dict.fromkeys(int(c) for c in req.collection_ids)],
         reservation=reservation,
         sent_text=sent_text,
         masked=masked,
@@ -178,6 +183,39 @@ def prepare(req) -> Prepared:
         tenant_id=req.tenant.pk,
         request_meta=req.request_meta,
     )
+
+
+def _retrieve(user, question: str, collection_ids: list[int]) -> tuple[list[Passage], list[dict]]:
+    """Passages from the knowledge bases the user chose and may read; the access filter is in the SQL."""
+    if not collection_ids:
+        return [], []
+    from rag.retrieval import search
+
+    from rag.queries import get_collection_for_user
+
+    permitted = [get_collection_for_user(user, int(cid)).pk for cid in dict.fromkeys(collection_ids)]
+    hits = search(user, question, collection_ids=permitted, k=settings.AKAGI_RAG_PASSAGES)
+    passages, sources = [], []
+    for number, hit in enumerate(hits, start=1):
+        passages.append(Passage(number=number, title=hit.document_title, text=hit.text,
+                                url=reverse("rag:passage", args=[hit.chunk_id])))
+        position = " ".join(part for part in (
+            f"{hit.page}ページ" if getattr(hit, "page", None) else "",
+            f"スライド{hit.slide}" if getattr(hit, "slide", None) else "",
+            f"{hit.sheet} {hit.cells}".strip() if getattr(hit, "sheet", None) else "",
+        ) if part)
+        sources.append({"number": number, "chunk_id": hit.chunk_id, "document_id": hit.document_id,
+                        "collection_id": hit.collection_id, "title": hit.document_title, "position": position,
+                        "url": reverse("rag:passage", args=[hit.chunk_id]), "excerpt": hit.text[:300]})
+    return passages, sources
+
+
+def cited_sources(answer: str, sources: list[dict]) -> list[dict]:
+    """Only the sources the answer actually cites as [n] are shown."""
+    import re
+
+    used = {int(n) for n in re.findall(r"\[(\d{1,2})\]", answer)}
+    return [source for source in sources if source["number"] in used]
 
 
 def _title(text: str) -> str:
@@ -211,6 +249,7 @@ def finish(prep: Prepared, answer: str, status: str, note: str, tokens, started:
             status={"complete": Message.Status.COMPLETE, "partial": Message.Status.PARTIAL,
                     "failed": Message.Status.FAILED}[status],
             status_note=note[:300], model_name=model.name, chars=answer_chars, offline=prep.offline,
+            citations=cited_sources(answer, prep.sources), collection_ids=prep.collection_ids,
         )
         Conversation.objects.filter(pk=prep.conversation_id).update(updated_at=message.created_at)
         UsageRecord.objects.create(
@@ -229,10 +268,13 @@ def finish(prep: Prepared, answer: str, status: str, note: str, tokens, started:
                 "prompt_chars": prep.reservation.prompt_chars, "answer_chars": answer_chars,
                 "prompt_tokens": tokens[0], "completion_tokens": tokens[1], "findings": prep.findings_summary,
                 "latency_ms": int((now - started) * 1000), "cancelled": cancelled, "offline": prep.offline,
+                "sources": [{"number": s["number"], "document_id": s["document_id"], "chunk_id": s["chunk_id"]}
+                            for s in prep.sources],
             },
             ip_address=prep.request_meta.get("ip") or None,
         )
-    return {"message_id": message.pk, "counters": counters_for_ids(prep.tenant_id, user), "chars": used}
+    return {"message_id": message.pk, "counters": counters_for_ids(prep.tenant_id, user), "chars": used,
+            "citations": message.citations}
 
 
 def counters_for_ids(tenant_id: int, user) -> dict[str, Any]:

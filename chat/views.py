@@ -37,7 +37,14 @@ def _page_context(request, conversation=None) -> dict:
         "models": models,
         "current_model": current,
         "counters": counters_for(request.tenant, request.user),
+        "collections": _usable_collections(request.user),
     }
+
+
+def _usable_collections(user):
+    from rag.queries import readable_collections
+
+    return [c for c in readable_collections(user) if c.documents.filter(state="ready").exists()]
 
 
 @login_required
@@ -69,6 +76,14 @@ def rename(request, conversation_id: int):
 
 @login_required
 @require_POST
+def feedback(request, message_id: int):
+    services.give_feedback(user=request.user, message_id=message_id, helpful=request.POST.get("helpful") == "1",
+                           comment=request.POST.get("comment", ""))
+    return JsonResponse({"ok": True, "message": "ご意見ありがとうございました。"})
+
+
+@login_required
+@require_POST
 def delete(request, conversation_id: int):
     services.delete_conversation(user=request.user, conversation_id=conversation_id, request=request)
     messages.success(request, "会話を削除しました。")
@@ -95,6 +110,7 @@ async def send(request):
         model_name=request.POST.get("model") or None,
         mask=request.POST.get("mask") == "1",
         regenerate=request.POST.get("regenerate") == "1",
+        collection_ids=[int(c) for c in request.POST.getlist("collections") if c.isdigit()],
         request_meta={"ip": request.META.get("REMOTE_ADDR") or ""},
     )
 
@@ -102,8 +118,9 @@ async def send(request):
         try:
             async for event in run_prompt(req):
                 yield _sse(event)
-        except Http404:
-            yield _sse({"event": "error", "data": {"message": "会話が見つかりません。"}})
+        except Http404 as exc:
+            message = str(exc) if str(exc) and not str(exc).startswith("No ") else "会話が見つかりません。"
+            yield _sse({"event": "error", "data": {"message": message}})
         except ValidationError as exc:
             yield _sse({"event": "error", "data": {"message": " ".join(exc.messages)}})
 

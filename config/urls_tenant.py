@@ -8,6 +8,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("chat/", include("chat.urls")),
+    path("knowledge/", include("rag.urls")),
     path("manage/", include("adminpanel.urls")),
 ]
 

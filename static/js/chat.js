@@ -54,6 +54,13 @@
     const body = el("div", "msg-body markdown streaming");
     article.appendChild(body);
     const tools = el("div", "msg-tools");
+    for (const [helpful, mark, label] of [["1", "👍", "役に立った"], ["0", "👎", "役に立たなかった"]]) {
+      const button = el("button", "button small feedback-button", mark);
+      button.type = "button";
+      button.dataset.helpful = helpful;
+      button.setAttribute("aria-label", label);
+      tools.appendChild(button);
+    }
     const copy = el("button", "button small copy-button", "コピー");
     copy.type = "button";
     tools.appendChild(copy);
@@ -123,6 +130,7 @@
     body.append("prompt", text);
     body.append("conversation", form.dataset.conversation || "");
     body.append("model", document.getElementById("model-select").value);
+    form.querySelectorAll("input[name=collections]:checked").forEach((box) => body.append("collections", box.value));
     if (options.mask) body.append("mask", "1");
     if (options.regenerate) body.append("regenerate", "1");
 
@@ -201,6 +209,27 @@
             finished = true;
             if (assistant) {
               assistant.body.classList.remove("streaming");
+              assistant.article.querySelector(".msg-tools").dataset.messageId = payload.message_id;
+              if (payload.citations && payload.citations.length) {
+                const box = el("div", "citations");
+                box.dataset.testid = "citations";
+                box.setAttribute("data-testid", "citations");
+                box.appendChild(el("strong", null, "根拠"));
+                const ol = el("ol");
+                for (const c of payload.citations) {
+                  const li = el("li");
+                  li.value = c.number;
+                  const link = el("a", null, c.title);
+                  link.href = c.url;
+                  li.appendChild(link);
+                  if (c.position) li.appendChild(document.createTextNode("（" + c.position + "）"));
+                  li.appendChild(el("br"));
+                  li.appendChild(el("small", "muted", (c.excerpt || "").slice(0, 120)));
+                  ol.appendChild(li);
+                }
+                box.appendChild(ol);
+                assistant.article.insertBefore(box, assistant.article.querySelector(".msg-tools"));
+              }
               if (payload.status !== "complete") {
                 assistant.article.insertBefore(
                   el("p", "msg-note", (payload.status === "failed" ? "失敗" : "途中で終了") + "：" + payload.note),
@@ -245,6 +274,20 @@
   });
   stopButton.addEventListener("click", () => { if (controller) controller.abort(); });
   regenerateButton.addEventListener("click", () => send("", { regenerate: true }));
+
+  // 👍/👎: collected per knowledge base for the administrators' diagnostics.
+  list.addEventListener("click", async (event) => {
+    const button = event.target.closest(".feedback-button");
+    if (!button) return;
+    const tools = button.closest(".msg-tools");
+    if (!tools.dataset.messageId) return;
+    const body = new FormData();
+    body.append("helpful", button.dataset.helpful);
+    const response = await fetch("/chat/messages/" + tools.dataset.messageId + "/feedback/", {
+      method: "POST", body, headers: { "X-CSRFToken": csrf }, credentials: "same-origin" });
+    tools.querySelectorAll(".feedback-button").forEach((b) => b.setAttribute("aria-pressed", "false"));
+    if (response.ok) button.setAttribute("aria-pressed", "true");
+  });
 
   // Copy an answer. LGWAN pages are often plain http, where navigator.clipboard is unavailable.
   list.addEventListener("click", async (event) => {

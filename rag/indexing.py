@@ -1,0 +1,183 @@
+"""Writing a document's passages into the search indexes: chunks, embeddings and the lexical tsvector.
+
+``index_document`` embeds first and writes after, in one transaction, so a failure or a killed worker leaves
+the document's previous chunks in place, and a retry ends with exactly one set.
+
+The lexical index stores SudachiPy tokens (``rag.chunking.lexical_tokens``: mode A normalized forms, particles
+and symbols dropped) as ``to_tsvector('simple', '<tokens joined by spaces>')``. The ``simple`` configuration
+only lower-cases and splits on spaces and punctuation, so Japanese is neither stemmed nor stop-worded by
+PostgreSQL; ``rag.retrieval`` turns questions into tokens with the same function.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from django.db import connection, transaction
+
+from llm.embeddings import embed_passages, embedding_dimensions, embedding_model_name
+from rag.chunking import lexical_tokens
+from rag.models import Chunk, Document
+
+ProgressCallback = Callable[[int, int], None]  # (passages embedded so far, total)
+
+EMBEDDING_INDEX = "rag_chunk_embedding_hnsw"
+_INDEX_DIMENSIONS = re.compile(r"::vector\((\d+)\)")
+
+_SHEET_MAX = Chunk._meta.get_field("sheet").max_length
+_CELLS_MAX = Chunk._meta.get_field("cells").max_length
+
+
+class EmbeddingIndexMismatch(Exception):
+    """The municipality's vector index was built for another embedding size than the deployment's model."""
+
+    user_message = (
+        "検索用の索引と埋め込みモデルの設定が一致しないため、取り込めません。"
+        "システム管理者に rag_reembed の実行を依頼してください。"
+    )
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+
+
+class PassageLike(Protocol):
+    """What ``index_document`` reads from a passage (``rag.chunking.Passage``)."""
+
+    text: str
+    heading_path: list[str]
+    page: int | None
+    slide: int | None
+    sheet: str | None
+    cells: str | None
+
+    @property
+    def search_text(self) -> str: ...
+
+
+def search_text(passage: PassageLike) -> str:
+    """What is embedded and tokenised: the passage with its title and headings (they may not repeat them)."""
+    return getattr(passage, "search_text", None) or passage.text
+
+
+def lexical_document(text: str) -> str:
+    """The text given to ``to_tsvector('simple', ...)`` for ``text``."""
+    return " ".join(lexical_tokens(text))
+
+
+def index_document(
+    document: Document, passages: Sequence[PassageLike], *, on_progress: ProgressCallback | None = None
+) -> int:
+    """Replace ``document``'s chunks with ``passages``; return how many were written.
+
+    Embeds in batches (``on_progress(done, total)`` after each), then, in one transaction holding the
+    document's row lock, deletes the old chunks, inserts the new ones and fills their tsvector. Sets the
+    document's ``chunk_count`` and ``embedding_model``; its state and progress are the caller's.
+    """
+    passages = list(passages)
+    texts = [search_text(passage) for passage in passages]
+    model = embedding_model_name()
+    vectors = embed_passages(texts, on_batch=on_progress) if texts else []
+    if on_progress is not None and not texts:
+        on_progress(0, 0)
+    lexical = [lexical_document(text) for text in texts]
+    indexed = embedding_index_dimensions()
+    if vectors and indexed is not None and indexed != len(vectors[0]):
+        # The insert would fail on the index's cast anyway; this says why and what to do.
+        raise EmbeddingIndexMismatch(f"index is vector({indexed}), {model} gives {len(vectors[0])} dimensions")
+    with transaction.atomic():
+        # Two workers indexing the same document one after the other must not leave two sets of chunks.
+        locked = Document.objects.select_for_update().only("pk", "collection_id").get(pk=document.pk)
+        Chunk.objects.filter(document_id=locked.pk).delete()
+        chunks = Chunk.objects.bulk_create(
+            Chunk(
+                document_id=locked.pk,
+                collection_id=locked.collection_id,
+                ordinal=ordinal,
+                text=passage.text,
+                heading_path=list(passage.heading_path or []),
+                page=passage.page,
+                slide=passage.slide,
+                sheet=(passage.sheet or "")[:_SHEET_MAX],
+                cells=(passage.cells or "")[:_CELLS_MAX],
+                embedding=vector,
+            )
+            for ordinal, (passage, vector) in enumerate(zip(passages, vectors, strict=True))
+        )
+        if chunks:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE rag_chunk AS c SET lexical = to_tsvector('simple', v.tokens) "
+                    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, tokens) WHERE c.id = v.id",
+                    [[chunk.pk for chunk in chunks], lexical],
+                )
+        Document.objects.filter(pk=locked.pk).update(chunk_count=len(chunks), embedding_model=model)
+    document.chunk_count = len(chunks)
+    document.embedding_model = model
+    return len(chunks)
+
+
+def reembed_document(document: Document, *, on_progress: ProgressCallback | None = None) -> int:
+    """Re-embed ``document``'s chunks with the current model; texts, positions and the tsvector stay."""
+    chunks = list(Chunk.objects.filter(document_id=document.pk).order_by("ordinal").only("pk", "text", "heading_path"))
+    title = Document.objects.filter(pk=document.pk).values_list("title", flat=True).first() or ""
+    texts = [stored_search_text(title, chunk.heading_path or [], chunk.text) for chunk in chunks]
+    vectors = embed_passages(texts, on_batch=on_progress)
+    model = embedding_model_name()
+    with transaction.atomic():
+        Document.objects.select_for_update().only("pk").get(pk=document.pk)
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            chunk.embedding = vector
+        Chunk.objects.bulk_update(chunks, ["embedding"], batch_size=500)
+        Document.objects.filter(pk=document.pk).update(embedding_model=model)
+    document.embedding_model = model
+    return len(chunks)
+
+
+def stored_search_text(title: str, heading_path: list[str], text: str) -> str:
+    """``Passage.search_text`` rebuilt from a stored chunk: "title > headings" then the text, as chunking does."""
+    parts = list(heading_path)
+    if title and (not parts or parts[0] != title):
+        parts.insert(0, title)
+    context = " > ".join(parts)
+    return f"{context}\n{text}" if context else text
+
+
+# --------------------------------------------------------------------------- the HNSW index
+
+
+def embedding_index_dimensions(conn=None) -> int | None:
+    """The size the current schema's HNSW index is built for, or None without one."""
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s",
+            [EMBEDDING_INDEX],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    match = _INDEX_DIMENSIONS.search(row[0])
+    return int(match.group(1)) if match else None
+
+
+def create_embedding_index(conn=None, dimensions: int | None = None) -> None:
+    """The HNSW (cosine) index on ``embedding::vector(N)``, in the current schema, if there is none yet.
+
+    Every chunk's embedding must then have N dimensions (the cast fails otherwise): drop the index before
+    writing vectors of another size (``rag_reembed`` does).
+    """
+    dimensions = int(dimensions or embedding_dimensions())
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {EMBEDDING_INDEX} ON rag_chunk "
+            f"USING hnsw ((embedding::vector({dimensions})) vector_cosine_ops)"
+        )
+
+
+def drop_embedding_index(conn=None) -> None:
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {EMBEDDING_INDEX}")
