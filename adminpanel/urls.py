@@ -3,6 +3,7 @@ from django.urls import path
 from adminpanel import (
     groups_views,
     import_views,
+    knowledge_views,
     logs_views,
     settings_views,
     usage_views,
@@ -36,6 +37,8 @@ urlpatterns = [
     path("exports/", logs_views.export_start, name="export_start"),
     path("exports/<int:job_id>/", logs_views.export_status, name="export_status"),
     path("exports/<int:job_id>/download/", logs_views.export_download, name="export_download"),
+    # ナレッジの診断
+    path("knowledge/", knowledge_views.knowledge_diagnostics, name="knowledge"),
     # セキュリティ設定・モデル
     path("security/", settings_views.security, name="security"),
     path("models/", settings_views.model_settings, name="models"),

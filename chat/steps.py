@@ -189,9 +189,8 @@ def _retrieve(user, question: str, collection_ids: list[int]) -> tuple[list[Pass
     """Passages from the knowledge bases the user chose and may read; the access filter is in the SQL."""
     if not collection_ids:
         return [], []
-    from rag.retrieval import search
-
     from rag.queries import get_collection_for_user
+    from rag.retrieval import search
 
     permitted = [get_collection_for_user(user, int(cid)).pk for cid in dict.fromkeys(collection_ids)]
     hits = search(user, question, collection_ids=permitted, k=settings.AKAGI_RAG_PASSAGES)

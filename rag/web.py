@@ -60,7 +60,12 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import httpx
 
 __all__ = [
+    "BLOCKED_MESSAGE",
+    "EMPTY_MESSAGE",
+    "FILE_EXTENSIONS",
     "MAX_REDIRECTS",
+    "METADATA_MESSAGE",
+    "ROBOTS_MESSAGE",
     "USER_AGENT",
     "AllowList",
     "Destination",
@@ -381,7 +386,10 @@ def _resolve(host: str, port: int, seconds: float, url: str) -> list[Address]:
             url=url,
         )
     if "error" in box:
-        raise box["error"]
+        error = box["error"]
+        if isinstance(error, OSError):
+            raise error
+        raise OSError(f"cannot resolve {host!r}") from error
     addresses: list[Address] = []
     for family, *_, sockaddr in box["infos"]:
         if family not in (socket.AF_INET, socket.AF_INET6):
@@ -1119,6 +1127,7 @@ _NAV_WORDS = _word_set(
     "pagetop gotop totop backtotop skiplink skiplinks skipnav sns snsbtn share sharebutton social banner banners "
     "bnr advertisement fontsize textsize fontchange mojisize cookie cookieconsent"
 )
+_NAV_SUFFIXES = ("menu", "navi", "nav", "navigation", "breadcrumb", "breadcrumbs", "pankuzu")  # leftmenu, hnavi
 # Weak words count only as the last word of a value ("tmp_side", "l-side"), not in "side-note".
 _WEAK_NAV_WORDS = frozenset({"side", "skip", "ad", "ads", "util", "utility", "tool", "tools"})
 _HEADER_WORDS = frozenset({"header", "head", "masthead", "siteheader", "globalheader"})
@@ -1333,6 +1342,7 @@ def _remove_boilerplate(root) -> None:
             or role in _DROP_ROLES
             or _is_hidden(element)
             or words & _NAV_WORDS
+            or any(word.endswith(_NAV_SUFFIXES) for word in words)
             or last & _WEAK_NAV_WORDS
             or (tag == "form" and element.find(".//h1") is None and element.find(".//h2") is None
                 and element.find(".//main") is None and element.find(".//article") is None)

@@ -56,6 +56,18 @@ def test_an_asp_net_page_wrapped_in_one_form_keeps_its_content_but_drops_search_
     assert sections(html) == [(["休日当番医"], "日曜日の当番医は次のとおりです。")]
 
 
+def test_an_old_layout_table_page_keeps_its_headings():
+    html = """<html><body><table width="100%"><tr>
+    <td id="leftmenu" width="180"><ul><li><a href="/">メニュー</a></li></ul></td>
+    <td><h1>各種証明書</h1><p>窓口で申請してください。</p><h2>手数料</h2>
+      <table border="1"><tr><th>証明書</th><th>手数料</th></tr><tr><td>住民票の写し</td><td>300円</td></tr></table>
+    </td></tr></table></body></html>"""
+    assert sections(html) == [
+        (["各種証明書"], "窓口で申請してください。"),
+        (["各種証明書", "手数料"], "証明書 | 手数料\n住民票の写し | 300円"),
+    ]
+
+
 def test_hidden_and_landmark_elements_are_dropped():
     html = """<html><body><main>
     <div role="navigation"><a href="/">ホーム</a></div>
