@@ -109,3 +109,22 @@ class ExportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(100, int(self.rows_done * 100 / self.rows_total))
+
+
+class AuditAnchor(models.Model):
+    """Where the trail starts after a retention purge: the hash of the last event removed.
+
+    Verification starts from this hash instead of the genesis value, so a trail shortened by the retention
+    policy still verifies, while any other removal or edit is still detected.
+    """
+
+    purged_through_id = models.BigIntegerField()
+    purged_through_hash = models.CharField(max_length=64)
+    removed = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"purged through #{self.purged_through_id}"

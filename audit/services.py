@@ -83,10 +83,45 @@ def record(
     return event
 
 
+def _chain_start(model) -> str:
+    if model is AuditEvent:
+        from audit.models import AuditAnchor
+
+        anchor = AuditAnchor.objects.order_by("-id").first()
+        if anchor is not None:
+            return anchor.purged_through_hash
+    return GENESIS
+
+
+def purge_older_than(days: int) -> int:
+    """Remove the current municipality's events older than ``days`` (the retention policy), keeping the rest
+    verifiable. Only the operator's ``audit_purge`` command calls this; nothing in the application deletes events.
+    """
+    from datetime import timedelta
+
+    from audit.models import AuditAnchor
+
+    cutoff = timezone.now() - timedelta(days=days)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"audit:{connection.schema_name}"])
+        last = AuditEvent.objects.filter(created_at__lt=cutoff).order_by("-id").first()
+        if last is None:
+            return 0
+        with connection.cursor() as cursor:
+            # A plain SQL DELETE: the model refuses deletes so that no application code path can remove events.
+            cursor.execute("DELETE FROM audit_auditevent WHERE id <= %s", [last.id])
+            removed = cursor.rowcount
+        AuditAnchor.objects.create(purged_through_id=last.id, purged_through_hash=last.hash, removed=removed)
+        record(action="audit.retention", actor_label="system", target=f"through:{last.id}",
+               detail={"removed": removed, "days": days})
+    return removed
+
+
 def verify_chain() -> tuple[bool, AuditRecordBase | None]:
     """Return (intact, the first event whose link is broken) for the current schema's trail."""
     model = _model_for_current_schema()
-    prev = GENESIS
+    prev = _chain_start(model)
     for event in model.objects.order_by("id").iterator():
         if event.prev_hash != prev or _digest(prev, _fields(event)) != event.hash:
             return False, event

@@ -317,6 +317,10 @@ AKAGI_RAG_PASSAGES = int(os.environ.get("AKAGI_RAG_PASSAGES", "6"))
 # The longest prompt accepted, in characters; longer texts belong in a knowledge base.
 AKAGI_MAX_PROMPT_CHARS = int(os.environ.get("AKAGI_MAX_PROMPT_CHARS", "30000"))
 
+# The audit trail is kept forever unless the operator sets a retention period (days) and runs audit_purge.
+AKAGI_AUDIT_RETENTION_DAYS = int(os.environ["AKAGI_AUDIT_RETENTION_DAYS"]) if os.environ.get(
+    "AKAGI_AUDIT_RETENTION_DAYS") else None
+
 # Export files (full prompts and answers) are deleted this many days after they were made.
 AKAGI_EXPORT_RETENTION_DAYS = int(os.environ.get("AKAGI_EXPORT_RETENTION_DAYS", "7"))
 
