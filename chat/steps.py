@@ -6,6 +6,7 @@ answer. Both run in the tenant's schema (``chat.pipeline`` switches to it) and e
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 
 from audit.services import record
@@ -27,6 +29,7 @@ from usage.models import UsageRecord
 from usage.queries import counters_for
 
 MAX_HISTORY_MESSAGES = 20
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -124,6 +127,17 @@ def prepare(req) -> Prepared:
     masked = screening.decision in {"mask", "confirm"}
     sent_text = screening.masked_text() if masked else text
     prompt_chars = count_chars(sent_text)
+    # Retrieval comes before the reservation: a knowledge base that vanished or an embedding service that is
+    # down ends the prompt here, with nothing reserved and nothing half-saved.
+    try:
+        passages, sources = _retrieve(user, sent_text, req.collection_ids)
+    except Http404:
+        return _end("error", message="選んだナレッジが見つからないか、利用する権限がありません。"
+                                     "画面を再読み込みしてください。")
+    except Exception:
+        logger.exception("knowledge retrieval failed")
+        return _end("error", message="ナレッジの検索に失敗しました。しばらく待ってから再度お試しいただくか、"
+                                     "ナレッジを選ばずに送信してください。")
     try:
         reservation = quota.reserve(
             tenant_id=req.tenant.pk, user_id=user.pk, prompt_chars=prompt_chars,
@@ -161,7 +175,6 @@ def prepare(req) -> Prepared:
         quota.release(reservation)
         raise
     messages = [*history, {"role": "user", "content": sent_text}] if not req.regenerate else history
-    passages, sources = _retrieve(user, sent_text, req.collection_ids)
     return Prepared(
         conversation_id=conversation.pk,
         conversation_url=reverse("chat:conversation", args=[conversation.pk]),

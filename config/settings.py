@@ -90,6 +90,8 @@ TENANT_APPS = [
     "usage",
     "chat",
     "rag",
+    "prompts",
+    "training",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -140,7 +142,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 # --------------------------------------------------------------------------- database and Redis
 # Under ASGI every request context gets its own connection, so persistent connections are not reused, only
 # kept open longer: they stay off unless asked for.
-CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
+CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE") or "0")
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=CONN_MAX_AGE)}
     EMBEDDED_POSTGRES = False
@@ -166,8 +168,8 @@ if env_bool("DB_POOL", True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
-        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "20")),
-        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "30")),
+        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE") or "20"),
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT") or "30"),
     }
 DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("AKAGI_TEST_DATABASE", "test_akagi")
 
@@ -219,7 +221,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
      "OPTIONS": {"user_attributes": ("email", "full_name", "staff_number")}},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": int(os.environ.get("AKAGI_PASSWORD_MIN_LENGTH", "10"))}},
+     "OPTIONS": {"min_length": int(os.environ.get("AKAGI_PASSWORD_MIN_LENGTH") or "10")}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "accounts.validators.NotStaffNumberValidator"},
@@ -244,8 +246,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # After AKAGI_LOGIN_ATTEMPTS failures for one identifier the account is locked for AKAGI_LOCKOUT_SECONDS.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "20/m/ip,{}/{}s/key".format(
-        int(os.environ.get("AKAGI_LOGIN_ATTEMPTS", "5")),
-        int(os.environ.get("AKAGI_LOCKOUT_SECONDS", "900")),
+        int(os.environ.get("AKAGI_LOGIN_ATTEMPTS") or "5"),
+        int(os.environ.get("AKAGI_LOCKOUT_SECONDS") or "900"),
     ),
     "change_password": "5/m/user",
     "reset_password": "20/m/ip,5/m/key",
@@ -307,23 +309,23 @@ LOGGING = {
 # proxy (LGWAN reaches the internet through one), and how much it may take.
 AKAGI_RAG_ALLOWED_HOSTS = env_list("AKAGI_RAG_ALLOWED_HOSTS", "")
 AKAGI_HTTP_PROXY = os.environ.get("AKAGI_HTTP_PROXY") or None
-AKAGI_RAG_CRAWL_MAX_PAGES = int(os.environ.get("AKAGI_RAG_CRAWL_MAX_PAGES", "50"))
-AKAGI_RAG_CRAWL_DELAY = float(os.environ.get("AKAGI_RAG_CRAWL_DELAY", "1"))
-AKAGI_RAG_MAX_FILE_BYTES = int(os.environ.get("AKAGI_RAG_MAX_FILE_BYTES", str(50 * 1024 * 1024)))
+AKAGI_RAG_CRAWL_MAX_PAGES = int(os.environ.get("AKAGI_RAG_CRAWL_MAX_PAGES") or "50")
+AKAGI_RAG_CRAWL_DELAY = float(os.environ.get("AKAGI_RAG_CRAWL_DELAY") or "1")
+AKAGI_RAG_MAX_FILE_BYTES = int(os.environ.get("AKAGI_RAG_MAX_FILE_BYTES") or 50 * 1024 * 1024)
 
 # How many knowledge-base passages go into a prompt.
-AKAGI_RAG_PASSAGES = int(os.environ.get("AKAGI_RAG_PASSAGES", "6"))
+AKAGI_RAG_PASSAGES = int(os.environ.get("AKAGI_RAG_PASSAGES") or "6")
 
 # The longest prompt accepted, in characters; longer texts belong in a knowledge base.
-AKAGI_MAX_PROMPT_CHARS = int(os.environ.get("AKAGI_MAX_PROMPT_CHARS", "30000"))
+AKAGI_MAX_PROMPT_CHARS = int(os.environ.get("AKAGI_MAX_PROMPT_CHARS") or "30000")
 
 # The audit trail is kept forever unless the operator sets a retention period (days) and runs audit_purge.
 AKAGI_AUDIT_RETENTION_DAYS = int(os.environ["AKAGI_AUDIT_RETENTION_DAYS"]) if os.environ.get(
     "AKAGI_AUDIT_RETENTION_DAYS") else None
 
 # Export files (full prompts and answers) are deleted this many days after they were made.
-AKAGI_EXPORT_RETENTION_DAYS = int(os.environ.get("AKAGI_EXPORT_RETENTION_DAYS", "7"))
+AKAGI_EXPORT_RETENTION_DAYS = int(os.environ.get("AKAGI_EXPORT_RETENTION_DAYS") or "7")
 
 # How a municipality's address is written in command output and the console: "{host}" is its domain.
 AKAGI_SITE_URL = os.environ.get("AKAGI_SITE_URL", "http://{host}:8000/")
-AKAGI_HEALTH_WORKER_TIMEOUT = float(os.environ.get("AKAGI_HEALTH_WORKER_TIMEOUT", "1.0"))
+AKAGI_HEALTH_WORKER_TIMEOUT = float(os.environ.get("AKAGI_HEALTH_WORKER_TIMEOUT") or "1.0")

@@ -9,7 +9,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("chat/", include("chat.urls")),
     path("knowledge/", include("rag.urls")),
+    path("templates/", include("prompts.urls")),
     path("manage/", include("adminpanel.urls")),
+    path("learn/", include("training.urls")),
 ]
 
 handler403 = "config.views.permission_denied"

@@ -76,7 +76,9 @@ def run(document_id: int) -> None:
             pages += parsed.pages or 0
         if not passages:
             raise ValueError("文書から文章を取り出せませんでした。")
-        _set(document, state=Document.State.EMBEDDING, progress=20, pages=pages or None)
+        # For a web page, ``pages`` holds the crawl depth chosen by staff (re-ingestion needs it again).
+        page_count = {"pages": pages or None} if document.source == Document.Source.FILE else {}
+        _set(document, state=Document.State.EMBEDDING, progress=20, **page_count)
 
         def on_progress(done: int, total: int) -> None:
             _set(document, progress=20 + int(75 * done / max(total, 1)))

@@ -24,13 +24,14 @@ def staff(client_a, stub_llm):
 
 def test_a_prompt_with_a_my_number_is_blocked_never_reaches_the_model_and_is_audited(staff, stub_llm, tenant_a):
     number = _my_number("12345678901")
+    before = sum(MonthlyUsage.objects.filter(tenant=tenant_a).values_list("used_chars", flat=True))
     events = send(staff, f"申請者の個人番号は{number}です。通知文を作って。")
     assert names(events) == ["screened"]
     screened = events[0][1]
     assert screened["decision"] == "block" and screened["can_mask"] is False
     assert any(f["type"] == "my_number" for f in screened["findings"])
     assert stub_llm.requests == []
-    assert not MonthlyUsage.objects.filter(tenant=tenant_a, used_chars__gt=0).exists()
+    assert sum(MonthlyUsage.objects.filter(tenant=tenant_a).values_list("used_chars", flat=True)) == before
     connection.set_tenant(tenant_a)
     event = AuditEvent.objects.filter(action="prompt.blocked").latest("id")
     assert number not in event.detail["prompt"]  # the log keeps the prompt, not the personal number

@@ -87,8 +87,20 @@ def test_a_private_knowledge_base_is_invisible_to_colleagues(client_a, tenant_a)
     assert colleague.get(f"/knowledge/{collection_id}/").status_code == 404
     assert colleague.get(f"/knowledge/documents/{document.pk}/file/").status_code == 404
     assert "個人メモ" not in colleague.get("/chat/").content.decode()
+    from chat.models import Message
+    from tenants.models import MonthlyUsage
+
+    def used() -> int:
+        return sum(MonthlyUsage.objects.filter(tenant=tenant_a).values_list("used_chars", flat=True))
+
+    before = used()
     events = send(colleague, "図書館は何時まで？", collections=collection_id)
     assert names(events) == ["error"]
+    # Nothing was reserved or half-saved for the refused turn.
+    assert used() == before
+    connection.set_tenant(tenant_a)
+    assert not Message.objects.filter(content="図書館は何時まで？").exists()
+    connection.set_schema_to_public()
 
 
 def test_a_knowledge_base_shared_with_everyone_is_visible_to_colleagues(client_a, tenant_a):
