@@ -32,6 +32,16 @@ def _allowed_groups(actor, group_ids: Iterable[int]) -> list[Group]:
 
 
 @transaction.atomic
+def _may_share_with_everyone(user) -> bool:
+    """The group switch 「テンプレートを団体全体に共有できる」: a user gets what any of their groups allows."""
+    from accounts.models import GroupPolicy
+
+    if getattr(user, "is_tenant_admin", False):
+        return True
+    flags = list(GroupPolicy.objects.filter(group__user=user).values_list("can_share_templates", flat=True))
+    return not flags or any(flags)
+
+
 def save_template(
     *,
     actor,
@@ -64,6 +74,9 @@ def save_template(
         if value is not None:
             setattr(template, name, value)
     template.clean()
+    if scope == PromptTemplate.Scope.TENANT and not _may_share_with_everyone(actor):
+        raise ValidationError({"scope": ["所属グループの設定により、団体全体への共有はできません。"
+                                         "「自分のみ」か「選んだグループ」を選んでください。"]})
     groups = _allowed_groups(actor, group_ids) if scope == PromptTemplate.Scope.GROUPS else []
     if scope == PromptTemplate.Scope.GROUPS and not groups:
         raise ValidationError({"groups": ["公開するグループを1つ以上選んでください。"]})
