@@ -84,7 +84,7 @@ def index_document(
     lexical = [lexical_document(text) for text in texts]
     indexed = embedding_index_dimensions()
     if vectors and indexed is not None and indexed != len(vectors[0]):
-        # The insert would fail on the index's cast anyway; this says why and what to do.
+        # Such chunks would be left out of the index and never found by meaning: refuse, and say what to do.
         raise EmbeddingIndexMismatch(f"index is vector({indexed}), {model} gives {len(vectors[0])} dimensions")
     with transaction.atomic():
         # Two workers indexing the same document one after the other must not leave two sets of chunks.
@@ -162,22 +162,38 @@ def embedding_index_dimensions(conn=None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def create_embedding_index(conn=None, dimensions: int | None = None) -> None:
-    """The HNSW (cosine) index on ``embedding::vector(N)``, in the current schema, if there is none yet.
+def embedding_expression(dimensions: int, column: str = "embedding") -> str:
+    """The indexed expression: the embedding as ``vector(N)``, NULL when it has another size.
 
-    Every chunk's embedding must then have N dimensions (the cast fails otherwise): drop the index before
-    writing vectors of another size (``rag_reembed`` does).
+    pgvector indexes vectors of one size only, and ``Chunk.embedding`` has none fixed. A bare cast would fail
+    on any row of another size, including old row versions that a concurrent snapshot still sees while
+    ``rag_reembed`` rebuilds the index; NULL is simply not indexed. Queries must order by this same
+    expression to use the index (``rag.retrieval.vector_sql``).
+    """
+    dims = int(dimensions)
+    # The outer cast gives the CASE a declared size, which an HNSW index requires of its column or expression.
+    return f"((CASE WHEN vector_dims({column}) = {dims} THEN {column}::vector({dims}) END)::vector({dims}))"
+
+
+def create_embedding_index(conn=None, dimensions: int | None = None) -> None:
+    """The HNSW (cosine) index on ``embedding_expression(N)`` in the current schema, if there is none yet.
+
+    Chunks of another size are left out of it (``index_document`` refuses to write them, ``rag_reembed`` moves
+    them): drop the index and create it again for another size.
     """
     dimensions = int(dimensions or embedding_dimensions())
     conn = conn or connection
     with conn.cursor() as cursor:
+        # Inside a transaction that wrote chunks, their deferred foreign-key checks must run before DDL.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {EMBEDDING_INDEX} ON rag_chunk "
-            f"USING hnsw ((embedding::vector({dimensions})) vector_cosine_ops)"
+            f"USING hnsw ({embedding_expression(dimensions)} vector_cosine_ops)"
         )
 
 
 def drop_embedding_index(conn=None) -> None:
     conn = conn or connection
     with conn.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP INDEX IF EXISTS {EMBEDDING_INDEX}")

@@ -1,8 +1,9 @@
 """The HNSW index on chunk embeddings, for the deployment's embedding size.
 
 ``Chunk.embedding`` has no fixed size (deployments differ), and pgvector indexes only vectors of one size, so
-the index is on the expression ``embedding::vector(N)``, N being ``llm.embeddings.embedding_dimensions()`` when
-the schema is migrated (384 for the embedded multilingual-e5-small, 1536 for text-embedding-3-small).
+the index is on an expression, ``embedding::vector(N)`` for rows of that size (``rag.indexing.embedding_expression``),
+N being ``llm.embeddings.embedding_dimensions()`` when the schema is migrated (384 for the embedded
+multilingual-e5-small, 1536 for text-embedding-3-small).
 ``rag.retrieval`` orders by the same expression, and ``manage.py rag_reembed`` rebuilds the index when a
 municipality moves to a model of another size. This runs in every municipality's schema (rag is a tenant app).
 
