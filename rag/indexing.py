@@ -17,7 +17,7 @@ from typing import Protocol
 
 from django.db import connection, transaction
 
-from llm.embeddings import embed_passages, embedding_dimensions, embedding_model_name
+from llm.embeddings import embed_passages, embedding_config, embedding_dimensions, embedding_model_name
 from rag.chunking import lexical_tokens
 from rag.models import Chunk, Document
 
@@ -26,6 +26,7 @@ ProgressCallback = Callable[[int, int], None]  # (passages embedded so far, tota
 EMBEDDING_INDEX = "rag_chunk_embedding_hnsw"
 _INDEX_DIMENSIONS = re.compile(r"::vector\((\d+)\)")
 
+_WRITE_BATCH = 500  # rows per INSERT/UPDATE: bounded statements for documents with thousands of passages
 _SHEET_MAX = Chunk._meta.get_field("sheet").max_length
 _CELLS_MAX = Chunk._meta.get_field("cells").max_length
 
@@ -73,14 +74,13 @@ def index_document(
 
     Embeds in batches (``on_progress(done, total)`` after each), then, in one transaction holding the
     document's row lock, deletes the old chunks, inserts the new ones and fills their tsvector. Sets the
-    document's ``chunk_count`` and ``embedding_model``; its state and progress are the caller's.
+    document's ``chunk_count`` and ``embedding_model``; its state and progress are the caller's (the progress
+    callback runs outside that transaction, so other processes see it).
     """
     passages = list(passages)
     texts = [search_text(passage) for passage in passages]
     model = embedding_model_name()
-    vectors = embed_passages(texts, on_batch=on_progress) if texts else []
-    if on_progress is not None and not texts:
-        on_progress(0, 0)
+    vectors = embed_compactly(texts, on_progress)
     lexical = [lexical_document(text) for text in texts]
     indexed = embedding_index_dimensions()
     if vectors and indexed is not None and indexed != len(vectors[0]):
@@ -91,26 +91,30 @@ def index_document(
         locked = Document.objects.select_for_update().only("pk", "collection_id").get(pk=document.pk)
         Chunk.objects.filter(document_id=locked.pk).delete()
         chunks = Chunk.objects.bulk_create(
-            Chunk(
-                document_id=locked.pk,
-                collection_id=locked.collection_id,
-                ordinal=ordinal,
-                text=passage.text,
-                heading_path=list(passage.heading_path or []),
-                page=passage.page,
-                slide=passage.slide,
-                sheet=(passage.sheet or "")[:_SHEET_MAX],
-                cells=(passage.cells or "")[:_CELLS_MAX],
-                embedding=vector,
-            )
-            for ordinal, (passage, vector) in enumerate(zip(passages, vectors, strict=True))
+            (
+                Chunk(
+                    document_id=locked.pk,
+                    collection_id=locked.collection_id,
+                    ordinal=ordinal,
+                    text=passage.text,
+                    heading_path=list(passage.heading_path or []),
+                    page=passage.page,
+                    slide=passage.slide,
+                    sheet=(passage.sheet or "")[:_SHEET_MAX],
+                    cells=(passage.cells or "")[:_CELLS_MAX],
+                    embedding=vector,
+                )
+                for ordinal, (passage, vector) in enumerate(zip(passages, vectors, strict=True))
+            ),
+            batch_size=_WRITE_BATCH,
         )
-        if chunks:
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            for start in range(0, len(chunks), _WRITE_BATCH):
                 cursor.execute(
                     "UPDATE rag_chunk AS c SET lexical = to_tsvector('simple', v.tokens) "
                     "FROM unnest(%s::bigint[], %s::text[]) AS v(id, tokens) WHERE c.id = v.id",
-                    [[chunk.pk for chunk in chunks], lexical],
+                    [[chunk.pk for chunk in chunks[start : start + _WRITE_BATCH]],
+                     lexical[start : start + _WRITE_BATCH]],
                 )
         Document.objects.filter(pk=locked.pk).update(chunk_count=len(chunks), embedding_model=model)
     document.chunk_count = len(chunks)
@@ -118,18 +122,35 @@ def index_document(
     return len(chunks)
 
 
+def embed_compactly(texts: list[str], on_progress: ProgressCallback | None = None) -> list:
+    """Passage vectors as float32 arrays, batch by batch: a large document's 10,000 passages of 1,536
+    dimensions take 60 MB so, against about 500 MB as lists of Python floats."""
+    import numpy
+
+    vectors: list = []
+    batch_size = embedding_config().batch_size
+    for start in range(0, len(texts), batch_size):
+        batch = embed_passages(texts[start : start + batch_size])
+        vectors.extend(numpy.asarray(vector, dtype=numpy.float32) for vector in batch)
+        if on_progress is not None:
+            on_progress(len(vectors), len(texts))
+    if on_progress is not None and not texts:
+        on_progress(0, 0)
+    return vectors
+
+
 def reembed_document(document: Document, *, on_progress: ProgressCallback | None = None) -> int:
     """Re-embed ``document``'s chunks with the current model; texts, positions and the tsvector stay."""
     chunks = list(Chunk.objects.filter(document_id=document.pk).order_by("ordinal").only("pk", "text", "heading_path"))
     title = Document.objects.filter(pk=document.pk).values_list("title", flat=True).first() or ""
     texts = [stored_search_text(title, chunk.heading_path or [], chunk.text) for chunk in chunks]
-    vectors = embed_passages(texts, on_batch=on_progress)
+    vectors = embed_compactly(texts, on_progress)
     model = embedding_model_name()
     with transaction.atomic():
         Document.objects.select_for_update().only("pk").get(pk=document.pk)
         for chunk, vector in zip(chunks, vectors, strict=True):
             chunk.embedding = vector
-        Chunk.objects.bulk_update(chunks, ["embedding"], batch_size=500)
+        Chunk.objects.bulk_update(chunks, ["embedding"], batch_size=_WRITE_BATCH)
         Document.objects.filter(pk=document.pk).update(embedding_model=model)
     document.embedding_model = model
     return len(chunks)
