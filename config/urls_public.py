@@ -1,12 +1,17 @@
-"""URLs of the prefecture operator's host (the base domain)."""
+"""URLs of the prefecture operator's host (the base domain). None of these exist on a municipality's host."""
 
 from django.contrib import admin
 from django.urls import include, path
 
-from tenants import views as tenant_views
+from tenants.views import console
 
 urlpatterns = [
-    path("", tenant_views.console_home, name="home"),
+    # "home" is the name allauth redirects to after log-in on either kind of host.
+    path("", console.console_home, name="home"),
+    path("console/", include("tenants.urls.console")),
+    path("console/dashboard/", include("tenants.urls.dashboard")),
+    path("console/announcements/", include("tenants.urls.announcements")),
+    path("console/environments/", include("tenants.urls.environments")),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
 ]

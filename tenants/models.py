@@ -47,7 +47,15 @@ class Tenant(TenantMixin):
     allowed_models = models.JSONField(
         "利用を認めるモデル", default=list, blank=True, help_text="空の場合はカタログのすべてのモデルを認めます。"
     )
+    monthly_price_cap_yen = models.PositiveBigIntegerField(
+        "月間利用料金の上限（円）", null=True, blank=True,
+        help_text="空欄は料金の上限なし（文字数の上限のみ）。カタログの単価で1回ごとの費用を計算します。",
+    )
     is_active = models.BooleanField("有効", default=True)
+    is_training = models.BooleanField(
+        "研修環境", default=False, help_text="研修会の前に運営コンソールから初期状態に戻せる利用団体です。"
+    )
+    suspended_at = models.DateTimeField("停止日時", null=True, blank=True)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
 
     auto_create_schema = True
@@ -80,6 +88,8 @@ class MonthlyUsage(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="monthly_usage")
     month = models.DateField("月")  # the first day of the month
     used_chars = models.BigIntegerField("使用文字数（予約を含む）", default=0)
+    # Like used_chars, includes open reservations, so the price cap is enforced by the same conditional UPDATE.
+    cost_yen = models.DecimalField("費用（円、予約を含む）", max_digits=16, decimal_places=4, default=0)
     prompts = models.PositiveIntegerField("プロンプト数", default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,6 +99,7 @@ class MonthlyUsage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "month"], name="tenants_monthly_usage_unique"),
             models.CheckConstraint(condition=models.Q(used_chars__gte=0), name="tenants_monthly_usage_nonnegative"),
+            models.CheckConstraint(condition=models.Q(cost_yen__gte=0), name="tenants_monthly_usage_cost_nonnegative"),
         ]
 
     def __str__(self) -> str:
@@ -110,3 +121,104 @@ class OperatorAuditEvent(AuditRecordBase):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target}"
+
+
+class DailyUsageSummary(models.Model):
+    """One municipality's figures for one day (Asia/Tokyo), kept in public by a beat task.
+
+    The operator's dashboard reads these rows (plus today's live counters) so that a page view never has to
+    visit every municipality's schema. Rows are recomputed from the tenant's own records, so re-running the task
+    for a day replaces its figures instead of adding to them.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="daily_summaries")
+    day = models.DateField("日")
+    chars = models.BigIntegerField("文字数", default=0)
+    prompts = models.PositiveIntegerField("プロンプト数", default=0)
+    cost_yen = models.DecimalField("費用（円）", max_digits=16, decimal_places=4, default=0)
+    active_users = models.PositiveIntegerField("利用した人数", default=0)
+    blocked = models.PositiveIntegerField("ブロックされたプロンプト", default=0)
+    masked = models.PositiveIntegerField("マスクして送信したプロンプト", default=0)
+    pii_by_type = models.JSONField("個人情報の種類別件数", default=dict, blank=True)
+    template_uses_by_category = models.JSONField("テンプレートのカテゴリ別利用数", default=dict, blank=True)
+    # Stock figures at the end of the day (not sums over days).
+    users = models.PositiveIntegerField("有効な利用者数", default=0)
+    documents = models.PositiveIntegerField("文書数", default=0)
+    collections = models.PositiveIntegerField("ナレッジ数", default=0)
+    computed_at = models.DateTimeField("集計日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "日次利用集計"
+        verbose_name_plural = "日次利用集計"
+        ordering = ["day", "tenant_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "day"], name="tenants_daily_summary_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.day}: {self.chars}"
+
+
+class Announcement(models.Model):
+    """お知らせ from the prefecture to every (or chosen) municipality, shown in their header and learning area."""
+
+    title = models.CharField("件名", max_length=120)
+    body = models.TextField("本文（Markdown）", max_length=20_000, blank=True)
+    starts_at = models.DateTimeField("掲載開始")
+    ends_at = models.DateTimeField("掲載終了", null=True, blank=True, help_text="空欄は終了日なし。")
+    for_all = models.BooleanField("すべての利用団体", default=True)
+    tenants = models.ManyToManyField(Tenant, blank=True, related_name="announcements", verbose_name="対象の利用団体")
+    created_by_label = models.CharField("作成者", max_length=255, blank=True)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "お知らせ"
+        verbose_name_plural = "お知らせ"
+        ordering = ["-starts_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TenantJob(models.Model):
+    """A long operator task (provisioning, export, import, training reset) run by a worker, with progress."""
+
+    class Kind(models.TextChoices):
+        PROVISION = "provision", "利用団体の追加"
+        EXPORT = "export", "環境の書き出し"
+        IMPORT = "import", "環境の取り込み"
+        RESET_TRAINING = "reset_training", "研修環境の初期化"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "待機中"
+        RUNNING = "running", "実行中"
+        DONE = "done", "完了"
+        FAILED = "failed", "失敗"
+
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField("進捗（%）", default=0)
+    step = models.CharField("処理中の段階", max_length=200, blank=True)
+    error = models.TextField("失敗の理由", blank=True)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    tenant_slug = models.CharField("利用団体の識別子", max_length=31, blank=True)
+    params = models.JSONField("指定内容", default=dict, blank=True)
+    result = models.JSONField("結果", default=dict, blank=True)  # never a password: those go to a short-lived cache
+    file_path = models.CharField("ファイル", max_length=500, blank=True)
+    file_size = models.PositiveBigIntegerField("ファイルサイズ", null=True, blank=True)
+    created_by_label = models.CharField("依頼者", max_length=255, blank=True)
+    created_at = models.DateTimeField("依頼日時", auto_now_add=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "運営ジョブ"
+        verbose_name_plural = "運営ジョブ"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.tenant_slug} {self.state}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
