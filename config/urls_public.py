@@ -12,6 +12,8 @@ urlpatterns = [
     path("console/dashboard/", include("tenants.urls.dashboard")),
     path("console/announcements/", include("tenants.urls.announcements")),
     path("console/environments/", include("tenants.urls.environments")),
+    path("console/training/", include("tenants.urls.training")),
+    path("console/jobs/", include("tenants.urls.jobs")),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -1,16 +1,16 @@
 from django.contrib import admin
 
 from tenants.models import Domain, Tenant
-from tenants.services import set_plan
-
-PLAN_FIELDS = ("seat_cap", "monthly_char_cap", "allowed_models")
+from tenants.services import PLAN_FIELDS, set_plan
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "schema_name", "seat_cap", "monthly_char_cap", "is_active")
+    list_display = ("name", "slug", "schema_name", "seat_cap", "monthly_char_cap", "monthly_price_cap_yen",
+                    "is_active")
     readonly_fields = ("schema_name", "slug")
-    fields = ("name", "slug", "schema_name", "seat_cap", "monthly_char_cap", "allowed_models", "is_active")
+    fields = ("name", "slug", "schema_name", "seat_cap", "monthly_char_cap", "monthly_price_cap_yen",
+              "allowed_models", "is_training", "is_active")
 
     def has_add_permission(self, request):
         # Creating a municipality means a schema and a first administrator: tenant_create does all of it.

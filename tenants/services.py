@@ -143,6 +143,11 @@ def create_tenant(
                            admin_password=password_out)
 
 
+PLAN_FIELDS = ("seat_cap", "monthly_char_cap", "allowed_models", "monthly_price_cap_yen", "is_training")
+MAX_MONTHLY_CHAR_CAP = 10_000_000_000  # far above any real plan; larger numbers are typing mistakes
+MAX_MONTHLY_PRICE_CAP_YEN = 1_000_000_000
+
+
 def set_plan(*, tenant: Tenant, changes: dict, actor=None) -> dict:
     """Change a municipality's plan; the new caps apply to the very next prompt. Audited with before/after."""
     from llm.catalogue import available_models
@@ -152,6 +157,11 @@ def set_plan(*, tenant: Tenant, changes: dict, actor=None) -> dict:
         errors.append("利用者数の上限は1以上にするか、無制限にしてください。")
     if "monthly_char_cap" in changes and changes["monthly_char_cap"] < 0:
         errors.append("月間文字数の上限は0以上で指定してください。")
+    if "monthly_char_cap" in changes and changes["monthly_char_cap"] > MAX_MONTHLY_CHAR_CAP:
+        errors.append(f"月間文字数の上限は{MAX_MONTHLY_CHAR_CAP:,}文字以下で指定してください。")
+    price_cap = changes.get("monthly_price_cap_yen")
+    if price_cap is not None and not (0 <= price_cap <= MAX_MONTHLY_PRICE_CAP_YEN):
+        errors.append(f"月間利用料金の上限は0〜{MAX_MONTHLY_PRICE_CAP_YEN:,}円で指定するか、空欄（上限なし）にしてください。")
     if "allowed_models" in changes:
         known = {m.name for m in available_models()}
         unknown = [m for m in changes["allowed_models"] if m not in known]
@@ -162,7 +172,7 @@ def set_plan(*, tenant: Tenant, changes: dict, actor=None) -> dict:
     with transaction.atomic():
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         diff = {}
-        for field in ("seat_cap", "monthly_char_cap", "allowed_models"):
+        for field in PLAN_FIELDS:
             if field in changes and getattr(locked, field) != changes[field]:
                 diff[field] = {"before": getattr(locked, field), "after": changes[field]}
                 setattr(locked, field, changes[field])
