@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -141,7 +140,7 @@ def prepare(req) -> Prepared:
     try:
         reservation = quota.reserve(
             tenant_id=req.tenant.pk, user_id=user.pk, prompt_chars=prompt_chars,
-            max_answer_chars=model.max_output_chars,
+            max_answer_chars=model.max_output_chars, price_per_1k_chars_yen=model.price_per_1k_chars_yen,
         )
     except quota.QuotaExceeded as exc:
         with transaction.atomic():
@@ -246,7 +245,7 @@ def finish(prep: Prepared, answer: str, status: str, note: str, tokens, started:
     used = prep.reservation.prompt_chars + answer_chars if answer_chars and not prep.offline else 0
     quota.settle(prep.reservation, used_chars=used)
     now = time.monotonic()
-    cost = (Decimal(used) / 1000 * Decimal(str(model.price_per_1k_chars_yen))).quantize(Decimal("0.0001"))
+    cost = quota.cost_of(used, model.price_per_1k_chars_yen)
     record_status = {
         "complete": UsageRecord.Status.MASKED if prep.masked else UsageRecord.Status.SENT,
         "partial": UsageRecord.Status.CANCELLED if cancelled else UsageRecord.Status.SENT,
