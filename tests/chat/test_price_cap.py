@@ -93,3 +93,14 @@ def test_concurrent_prompts_never_push_the_month_past_its_price_cap(live_server_
     answered = sum(cost_of(events[-1][1]["chars"], 2.0) for events in completed)
     assert month_cost - spent == answered
     assert recorded >= answered
+
+
+def test_the_administrators_usage_page_shows_the_cost_against_the_price_cap(client_b, tenant_b):
+    set_plan(tenant=tenant_b, changes={"monthly_price_cap_yen": 5000})
+    logged_in(client_b, "B001", "Kanri#Demo2026")
+
+    page = client_b.get("/manage/usage/live/").content.decode()
+
+    assert "今月の利用料金" in page and "5,000 円" in page
+    set_plan(tenant=tenant_b, changes={"monthly_price_cap_yen": None})
+    assert "今月の利用料金" not in client_b.get("/manage/usage/live/").content.decode()
