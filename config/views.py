@@ -18,7 +18,19 @@ def permission_denied(request, exception=None):
     return render(request, "403.html", {"message": message}, status=403)
 
 
+OPERATOR_PATHS = ("/console/", "/django-admin/")
+
+
 def page_not_found(request, exception=None):
+    tenant = getattr(request, "tenant", None)
+    if tenant is not None and not tenant.is_public and request.path.startswith(OPERATOR_PATHS):
+        # The console does not exist on a municipality's host; someone looking for it there is still worth a line
+        # in that municipality's trail.
+        user = getattr(request, "user", None)
+        authenticated = user is not None and user.is_authenticated
+        record(action="access.denied", actor=user if authenticated else None,
+               actor_label="" if authenticated else "anonymous", target=request.path[:255], request=request,
+               detail={"reason": "operator_path_on_tenant_host"})
     return render(request, "404.html", status=404)
 
 

@@ -16,7 +16,10 @@ DEFAULT_MONTHLY_CHAR_CAP = 1_000_000
 
 # Host labels: lowercase letters, digits and hyphens, starting with a letter (RFC 1123, kept short).
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,29}[a-z0-9]$")
-RESERVED_SLUGS = frozenset({"public", "www", "admin", "api", "static", "media", "localhost", "healthz"})
+# "new" and "console" would collide with the operator console's own paths (/console/tenants/new/).
+RESERVED_SLUGS = frozenset({
+    "public", "www", "admin", "api", "static", "media", "localhost", "healthz", "new", "console",
+})
 
 slug_validator = RegexValidator(
     SLUG_RE,
