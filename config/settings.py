@@ -207,11 +207,18 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis gives a message whose worker died (acks_late, unacknowledged) to another worker after this many seconds;
+# it must exceed the longest task (a 50 MB document's ingestion), which would otherwise run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("AKAGI_CELERY_VISIBILITY_TIMEOUT") or 3600)}
 CELERY_IMPORTS = ["config.tasks"]
 CELERY_BEAT_SCHEDULE = {
     # tenant-schemas-celery sends an entry without "tenant_schemas" to every municipality's schema.
     "clear-expired-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 3600.0},
     "purge-old-exports": {"task": "audit.tasks.purge_old_exports", "schedule": 3600.0},
+    # Once, in the public schema (tenant-schemas-celery turns a top-level "tenant_schemas" into one entry per
+    # named schema): it visits each municipality itself through tenants.crossing and writes the dashboard's rows.
+    "summarize-usage": {"task": "tenants.tasks.summary.summarize_days", "schedule": 900.0,
+                        "tenant_schemas": ["public"]},
 }
 
 # --------------------------------------------------------------------------- authentication

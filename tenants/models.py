@@ -140,6 +140,8 @@ class DailyUsageSummary(models.Model):
     prompts = models.PositiveIntegerField("プロンプト数", default=0)
     cost_yen = models.DecimalField("費用（円）", max_digits=16, decimal_places=4, default=0)
     active_users = models.PositiveIntegerField("利用した人数", default=0)
+    # Distinct users from the first of the month to this day: a month's active users are not a sum of days.
+    month_active_users = models.PositiveIntegerField("月初からこの日までに利用した人数", default=0)
     blocked = models.PositiveIntegerField("ブロックされたプロンプト", default=0)
     masked = models.PositiveIntegerField("マスクして送信したプロンプト", default=0)
     pii_by_type = models.JSONField("個人情報の種類別件数", default=dict, blank=True)

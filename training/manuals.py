@@ -50,6 +50,7 @@ class Manual:
     title: str
     html: str
     sections: tuple[Section, ...]
+    source: str = ""  # the Markdown itself, for the PDF
 
 
 def _unique(slug: str, seen: dict[str, int]) -> str:
@@ -80,17 +81,22 @@ def _render(source: str) -> tuple[str, tuple[Section, ...]]:
     return html, tuple(sections)
 
 
+def manual_path(kind: str) -> Path:
+    filename, _ = MANUALS[kind]
+    return Path(settings.BASE_DIR) / "docs" / filename
+
+
 @lru_cache(maxsize=8)
 def _load(kind: str, mtime_ns: int) -> Manual:
-    filename, title = MANUALS[kind]
-    html, sections = _render((Path(settings.BASE_DIR) / "docs" / filename).read_text(encoding="utf-8"))
-    return Manual(kind=kind, title=title, html=html, sections=sections)
+    _, title = MANUALS[kind]
+    source = manual_path(kind).read_text(encoding="utf-8")
+    html, sections = _render(source)
+    return Manual(kind=kind, title=title, html=html, sections=sections, source=source)
 
 
 def load_manual(kind: str) -> Manual:
     """The rendered manual, re-read when the file changes (the cache key includes its modification time)."""
-    filename, _ = MANUALS[kind]
-    return _load(kind, (Path(settings.BASE_DIR) / "docs" / filename).stat().st_mtime_ns)
+    return _load(kind, manual_path(kind).stat().st_mtime_ns)
 
 
 def search_sections(manual: Manual, query: str) -> list[Section]:

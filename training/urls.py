@@ -6,6 +6,7 @@ app_name = "training"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("announcements/", views.announcement_list, name="announcements"),
     path("tips/", views.tip_list, name="tips"),
     path("tips/new/", views.tip_edit, name="tip_new"),
     path("tips/<int:tip_id>/", views.tip_detail, name="tip"),
@@ -20,4 +21,5 @@ urlpatterns = [
     path("posts/<int:post_id>/remove/", views.post_remove, name="post_remove"),
     path("manuals/<str:kind>/", views.manual, name="manual"),
     path("manuals/<str:kind>/export/", views.manual_export, name="manual_export"),
+    path("manuals/<str:kind>/pdf/", views.manual_export_pdf, name="manual_export_pdf"),
 ]

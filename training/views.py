@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.queries import require_tenant_admin
+from tenants.announcements import current_for, published_for
 from training import services
 from training.manuals import MANUALS, load_manual, search_sections
 from training.queries import (
@@ -35,6 +36,7 @@ PAGE_SIZE = 20
 @login_required
 def home(request):
     return render(request, "training/home.html", {
+        "announcements": current_for(getattr(request, "tenant", None))[:5],
         "tips": tips_for_user(request.user).filter(published=True)[:5],
         "threads": threads_for_user(request.user)[:5],
         "manuals": _manual_links(request.user),
@@ -43,6 +45,16 @@ def home(request):
 
 def _manual_links(user) -> list[tuple[str, str]]:
     return [(kind, title) for kind, (_, title) in MANUALS.items() if kind != "admin" or user.is_tenant_admin]
+
+
+# --------------------------------------------------------------------------- 県からのお知らせ
+
+
+@login_required
+def announcement_list(request):
+    # Bodies are the prefecture's Markdown: rendered with the same safe renderer as answers (no raw HTML).
+    items = [(a, render_markdown(a.body)) for a in published_for(getattr(request, "tenant", None))]
+    return render(request, "training/announcements.html", {"items": items})
 
 
 # --------------------------------------------------------------------------- TIPS
@@ -206,4 +218,14 @@ def manual_export(request, kind: str):
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     filename = {"user": "akagi-user-manual.html", "admin": "akagi-admin-manual.html"}[kind]
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def manual_export_pdf(request, kind: str):
+    from training.pdf import manual_pdf  # reportlab is loaded only by the processes that build a PDF
+
+    _manual_for_user(request.user, kind)
+    response = HttpResponse(manual_pdf(kind), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="akagi-{kind}-manual.pdf"'
     return response

@@ -1,0 +1,55 @@
+"""利用状況ダッシュボード of the operator console: every municipality for a month, one municipality, exports."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from audit.services import record
+from audit.spreadsheet import csv_text, xlsx_bytes
+from tenants import dashboard
+from tenants.access import operator_required
+from usage.quota import current_month
+from usage.stats import month_choices, parse_month
+
+
+def _page(request, tenant=None):
+    this_month = current_month()
+    month = parse_month(request.GET.get("month"), this_month)
+    board = dashboard.month_dashboard(request.user, month, tenant=tenant)
+    return render(request, "tenants/dashboard.html", {
+        "board": board, "month": month, "months": month_choices(this_month), "is_current": month == this_month,
+        "tenant": tenant,
+    })
+
+
+@operator_required
+def dashboard_home(request):
+    return _page(request)
+
+
+@operator_required
+def dashboard_tenant(request, slug: str):
+    return _page(request, dashboard.municipality_for_operator(request.user, slug))
+
+
+@operator_required
+def dashboard_export(request, fmt: str, slug: str | None = None):
+    tenant = dashboard.municipality_for_operator(request.user, slug) if slug else None
+    month = parse_month(request.GET.get("month"), current_month())
+    header, rows = dashboard.export_table(request.user, month, tenant=tenant)
+    name = f"usage-daily-{tenant.slug if tenant else 'all'}-{month:%Y-%m}"
+    # The request runs in the public schema, so this lands in the operator's own trail.
+    record(action="export.dashboard", actor=request.user, target=name,
+           detail={"format": fmt, "month": f"{month:%Y-%m}", "tenant": tenant.slug if tenant else None,
+                   "rows": len(rows)},
+           request=request)
+    if fmt == "xlsx":
+        response = HttpResponse(
+            xlsx_bytes(header, rows, title=f"{month:%Y-%m}"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
