@@ -118,5 +118,5 @@ def use_template(*, actor, template: PromptTemplate, values: dict[str, str], req
     prompt = fill(template.body, values)
     PromptTemplate.objects.filter(pk=template.pk).update(use_count=F("use_count") + 1)
     record(action="prompt_template.use", actor=actor, target=_target(template), request=request,
-           detail={"title": template.title, "variables": list(values)})
+           detail={"title": template.title, "category": template.category, "variables": list(values)})
     return prompt
