@@ -16,7 +16,10 @@ from chat.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 MANUALS = {
     "user": ("user-manual.md", "利用者マニュアル"),
     "admin": ("admin-manual.md", "管理者マニュアル"),
+    # Shown only on the operator's host (tenants.views.console); never in a municipality's learning area.
+    "operator": ("operator-manual.md", "運営者マニュアル"),
 }
+TENANT_MANUALS = ("user", "admin")
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.queries import require_tenant_admin
 from tenants.announcements import current_for, published_for
 from training import services
-from training.manuals import MANUALS, load_manual, search_sections
+from training.manuals import MANUALS, TENANT_MANUALS, load_manual, search_sections
 from training.queries import (
     get_image_for_user,
     get_post_for_user,
@@ -44,7 +44,8 @@ def home(request):
 
 
 def _manual_links(user) -> list[tuple[str, str]]:
-    return [(kind, title) for kind, (_, title) in MANUALS.items() if kind != "admin" or user.is_tenant_admin]
+    return [(kind, title) for kind, (_, title) in MANUALS.items()
+            if kind in TENANT_MANUALS and (kind != "admin" or user.is_tenant_admin)]
 
 
 # --------------------------------------------------------------------------- 県からのお知らせ
@@ -195,7 +196,7 @@ def post_remove(request, post_id: int):
 
 
 def _manual_for_user(user, kind: str):
-    if kind not in MANUALS:
+    if kind not in TENANT_MANUALS:
         raise Http404("マニュアルが見つかりません。")
     if kind == "admin":
         require_tenant_admin(user)

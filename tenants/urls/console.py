@@ -7,6 +7,8 @@ urlpatterns = [
     path("", console.console_home, name="home"),
     path("export/", console.console_export, name="export"),
     path("audit/", console.operator_audit, name="audit"),
+    path("manual/", console.operator_manual, name="manual"),
+    path("manual/pdf/", console.operator_manual_pdf, name="manual_pdf"),
     # "new" comes before the slug pattern; the add form refuses "new" as a slug.
     path("tenants/new/", console.tenant_create, name="tenant_create"),
     path("tenants/<slug:slug>/", console.tenant_detail, name="tenant"),

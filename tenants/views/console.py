@@ -305,3 +305,24 @@ def operator_audit(request):
         "querystring": urlencode({k: v for k, v in filters.items() if v}),
         "filtered": any(filters.values()),
     })
+
+
+@operator_required
+def operator_manual(request):
+    from training.manuals import load_manual, search_sections
+
+    doc = load_manual("operator")
+    query = request.GET.get("q", "").strip()
+    results = search_sections(doc, query) if query else []
+    return render(request, "tenants/console_manual.html", {"manual": doc, "query": query, "results": results})
+
+
+@operator_required
+def operator_manual_pdf(request):
+    from django.http import HttpResponse
+
+    from training.pdf import manual_pdf  # reportlab is loaded only by the processes that build a PDF
+
+    response = HttpResponse(manual_pdf("operator"), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="akagi-operator-manual.pdf"'
+    return response
