@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/environments/", include("tenants.urls.environments")),
     path("console/training/", include("tenants.urls.training")),
     path("console/jobs/", include("tenants.urls.jobs")),
+    path("console/operators/", include("tenants.urls.operators")),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
 ]

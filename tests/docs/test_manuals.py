@@ -31,7 +31,7 @@ def test_the_manuals_are_japanese_and_have_a_table_of_contents():
         assert text.startswith("# Akagi")
 
 
-CONSOLE_NAMESPACES = {"console", "dashboard", "announcements", "environments", "training_env", "jobs"}
+CONSOLE_NAMESPACES = {"console", "dashboard", "announcements", "environments", "training_env", "jobs", "operators"}
 
 
 def console_url_names() -> set[str]:
