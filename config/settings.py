@@ -215,6 +215,9 @@ CELERY_BEAT_SCHEDULE = {
     # tenant-schemas-celery sends an entry without "tenant_schemas" to every municipality's schema.
     "clear-expired-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 3600.0},
     "purge-old-exports": {"task": "audit.tasks.purge_old_exports", "schedule": 3600.0},
+    # Documents whose ingestion task was lost (a worker gone for good) are queued again after the visibility
+    # timeout has passed without progress.
+    "requeue-stale-documents": {"task": "rag.tasks.requeue_stale_documents", "schedule": 900.0},
     # Once, in the public schema (tenant-schemas-celery turns a top-level "tenant_schemas" into one entry per
     # named schema): it visits each municipality itself through tenants.crossing and writes the dashboard's rows.
     "summarize-usage": {"task": "tenants.tasks.summary.summarize_days", "schedule": 900.0,

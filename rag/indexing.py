@@ -1,7 +1,9 @@
 """Writing a document's passages into the search indexes: chunks, embeddings and the lexical tsvector.
 
-``index_document`` embeds first and writes after, in one transaction, so a failure or a killed worker leaves
-the document's previous chunks in place, and a retry ends with exactly one set.
+``index_document`` embeds first and writes after, in one transaction that holds the document's row lock and
+replaces its chunks, so a failure or a killed worker leaves the previous chunks in place, a retry (or two
+deliveries of the same task) ends with exactly one set, and the ingestion marks the document 利用可能 in that
+same transaction (``document_fields``): chunks and state never disagree.
 
 The lexical index stores SudachiPy tokens (``rag.chunking.lexical_tokens``: mode A normalized forms, particles
 and symbols dropped) as ``to_tsvector('simple', '<tokens joined by spaces>')``. The ``simple`` configuration
@@ -67,15 +69,26 @@ def lexical_document(text: str) -> str:
     return " ".join(lexical_tokens(text))
 
 
+class DocumentSuperseded(Exception):
+    """The document's content changed (a replacement file was uploaded) or the document was deleted while these
+    passages were being prepared: they are not written; the replacement's own ingestion writes its own."""
+
+
 def index_document(
-    document: Document, passages: Sequence[PassageLike], *, on_progress: ProgressCallback | None = None
+    document: Document,
+    passages: Sequence[PassageLike],
+    *,
+    on_progress: ProgressCallback | None = None,
+    content_hash: str | None = None,
+    document_fields: dict | None = None,
 ) -> int:
     """Replace ``document``'s chunks with ``passages``; return how many were written.
 
     Embeds in batches (``on_progress(done, total)`` after each), then, in one transaction holding the
     document's row lock, deletes the old chunks, inserts the new ones and fills their tsvector. Sets the
-    document's ``chunk_count`` and ``embedding_model``; its state and progress are the caller's (the progress
-    callback runs outside that transaction, so other processes see it).
+    document's ``chunk_count`` and ``embedding_model``, and ``document_fields`` (the ingestion's 利用可能) in
+    that transaction; the progress callback runs outside it, so other processes see it. With ``content_hash``,
+    raises ``DocumentSuperseded`` and writes nothing when the document no longer has that content.
     """
     passages = list(passages)
     texts = [search_text(passage) for passage in passages]
@@ -88,7 +101,10 @@ def index_document(
         raise EmbeddingIndexMismatch(f"index is vector({indexed}), {model} gives {len(vectors[0])} dimensions")
     with transaction.atomic():
         # Two workers indexing the same document one after the other must not leave two sets of chunks.
-        locked = Document.objects.select_for_update().only("pk", "collection_id").get(pk=document.pk)
+        locked = Document.objects.select_for_update().only("pk", "collection_id", "content_hash").filter(
+            pk=document.pk).first()
+        if locked is None or (content_hash is not None and locked.content_hash != content_hash):
+            raise DocumentSuperseded(f"document {document.pk} was replaced or deleted during its ingestion")
         Chunk.objects.filter(document_id=locked.pk).delete()
         chunks = Chunk.objects.bulk_create(
             (
@@ -116,7 +132,8 @@ def index_document(
                     [[chunk.pk for chunk in chunks[start : start + _WRITE_BATCH]],
                      lexical[start : start + _WRITE_BATCH]],
                 )
-        Document.objects.filter(pk=locked.pk).update(chunk_count=len(chunks), embedding_model=model)
+        Document.objects.filter(pk=locked.pk).update(chunk_count=len(chunks), embedding_model=model,
+                                                     **(document_fields or {}))
     document.chunk_count = len(chunks)
     document.embedding_model = model
     return len(chunks)

@@ -68,6 +68,12 @@ class Document(models.Model):
     state = models.CharField("状態", max_length=16, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveSmallIntegerField("進捗（%）", default=0)
     error = models.CharField("失敗の理由", max_length=500, blank=True)
+    # What the parser left out of a document it read (pages without text, empty sheets, linked files it could
+    # not read): Japanese sentences shown in the document's row, so staff know what search will not find.
+    warnings = models.JSONField("注意", default=list, blank=True)
+    # Ingestion runs started for the current request (a new file, 再取り込み): a worker killed mid-way makes
+    # the broker deliver the task again, and a document that keeps killing its worker must end 失敗, not loop.
+    attempts = models.PositiveSmallIntegerField("取り込みの試行回数", default=0)
     pages = models.PositiveIntegerField("ページ数", null=True, blank=True)
     chunk_count = models.PositiveIntegerField("パッセージ数", default=0)
     embedding_model = models.CharField(max_length=100, blank=True)

@@ -6,26 +6,34 @@ Each write runs in one transaction with its audit event; ingestion is queued aft
 from __future__ import annotations
 
 import hashlib
+import logging
+from datetime import timedelta
 from pathlib import PurePath
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.utils import timezone
 
 from audit.services import record
 from rag.models import Collection, Document
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ALLOWED_EXTENSIONS = {".docx", ".xlsx", ".pptx", ".pdf", ".html", ".htm", ".txt", ".md", ".csv", ".doc", ".xls",
                       ".ppt"}
 
 
-def _queue_ingestion(document_id: int) -> None:
+def _queue_ingestion(document: Document) -> None:
     from rag.tasks import ingest_document
 
     schema = connection.schema_name
-    transaction.on_commit(lambda: ingest_document.apply_async(args=[document_id], headers={"_schema_name": schema}))
+    # The task carries the content it is for: a stale or redelivered message then knows it has nothing to do.
+    args = [document.pk, document.content_hash]
+    transaction.on_commit(lambda: ingest_document.apply_async(args=args, headers={"_schema_name": schema}))
 
 
 def save_collection(*, actor, name: str, description: str = "", access: str = Collection.Access.PRIVATE,
@@ -94,12 +102,13 @@ def add_file(*, actor, collection: Collection, filename: str, data: bytes, repla
         document.source = Document.Source.FILE
         document.content_hash = digest
         document.state, document.progress, document.error, document.chunk_count = Document.State.QUEUED, 0, "", 0
+        document.warnings, document.attempts = [], 0
         document.file.save(name, ContentFile(data), save=False)
         document.save()
         record(action="rag.document.replace" if replace else "rag.document.add", actor=actor,
                target=f"document:{document.pk}", detail={"collection": collection.pk, "name": name,
                                                            "bytes": len(data)}, request=request)
-        _queue_ingestion(document.pk)
+        _queue_ingestion(document)
     return document, True
 
 
@@ -120,7 +129,7 @@ def add_url(*, actor, collection: Collection, url: str, depth: int = 0, request=
         )
         record(action="rag.document.add_url", actor=actor, target=f"document:{document.pk}",
                detail={"collection": collection.pk, "url": url, "depth": depth}, request=request)
-        _queue_ingestion(document.pk)
+        _queue_ingestion(document)
     return document
 
 
@@ -134,6 +143,46 @@ def delete_document(*, actor, document: Document, request=None) -> None:
 
 def reingest(*, actor, document: Document, request=None) -> None:
     with transaction.atomic():
-        Document.objects.filter(pk=document.pk).update(state=Document.State.QUEUED, progress=0, error="")
+        Document.objects.filter(pk=document.pk).update(state=Document.State.QUEUED, progress=0, error="",
+                                                       attempts=0, updated_at=timezone.now())
         record(action="rag.document.reingest", actor=actor, target=f"document:{document.pk}", request=request)
-        _queue_ingestion(document.pk)
+        _queue_ingestion(document)
+
+
+def stale_after() -> timedelta:
+    """How long a document may sit 待機中/解析中/埋め込み中 without progress before its task counts as lost.
+
+    Longer than the broker's own redelivery of a message whose worker died (its visibility timeout), so the
+    sweep only steps in when the message itself is gone. ``AKAGI_RAG_STALE_AFTER_SECONDS`` overrides it.
+    """
+    configured = getattr(settings, "AKAGI_RAG_STALE_AFTER_SECONDS", None)
+    if configured:
+        return timedelta(seconds=int(configured))
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    return timedelta(seconds=int(options.get("visibility_timeout", 3600)) + 15 * 60)
+
+
+def requeue_stale_documents(*, older_than: timedelta | None = None) -> list[int]:
+    """Queue again the documents of this municipality whose ingestion made no progress for ``older_than``
+    (default ``stale_after()``): their task was lost. Returns their ids.
+
+    They go back to 待機中 and keep their attempt count, so one that keeps stopping its worker ends 失敗
+    (``rag.ingest.MAX_ATTEMPTS``). A document whose task was only slow is ingested twice at worst, which
+    ``rag.ingest`` makes harmless.
+    """
+    cutoff = timezone.now() - (older_than if older_than is not None else stale_after())
+    unfinished = [Document.State.QUEUED, Document.State.PARSING, Document.State.EMBEDDING]
+    requeued: list[int] = []
+    with transaction.atomic():
+        stale = Document.objects.select_for_update(skip_locked=True).filter(state__in=unfinished,
+                                                                             updated_at__lt=cutoff)
+        for document in stale.only("pk", "content_hash", "state", "title"):
+            Document.objects.filter(pk=document.pk).update(state=Document.State.QUEUED, progress=0,
+                                                           updated_at=timezone.now())
+            record(action="rag.document.requeue", actor_label="システム", target=f"document:{document.pk}",
+                   detail={"title": document.title, "state": document.state})
+            _queue_ingestion(document)
+            requeued.append(document.pk)
+    if requeued:
+        logger.warning("requeued %d documents whose ingestion had stopped: %s", len(requeued), requeued)
+    return requeued

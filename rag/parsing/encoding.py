@@ -24,6 +24,15 @@ _SJIS_NAMES = {"shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "windows-
 BINARY_MESSAGE = (
     "テキストファイルではありません（中身がプログラムや画像などのデータです）。ファイルの種類を確認してください。"
 )
+UNDECODABLE_WARNING = (
+    "一部の文字を読み取れませんでした（文字コードが混ざっているか、ファイルの一部が壊れています）。"
+    "読み取れなかった文字は検索できません。"
+)
+
+
+def decoding_warnings(text: str) -> list[str]:
+    """The warning for text that decoded only with replacement characters (the CP932 fallback below)."""
+    return [UNDECODABLE_WARNING] if "\ufffd" in text else []
 
 
 def decode_text(data: bytes, *, declared_charset: bool = False) -> tuple[str, str]:

@@ -62,7 +62,15 @@ def parse_pptx(data: bytes, limits: Limits) -> ParsedDocument:
         sections.append(Section(text=text, heading_path=path, slide=slide))
     sections.sort(key=lambda section: section.slide or 0)  # stable: notes follow their slide's body
     title = titles.get(min(titles)) if titles else _first_line(sections)
-    return ParsedDocument(title=title, sections=sections, format="pptx", pages=slide_count)
+    warnings = []
+    with_text = {section.slide for section in sections} | set(titles)
+    without_text = [number for number in range(1, slide_count + 1) if number not in with_text]
+    if without_text and sections:  # a presentation with no text at all is refused as a whole
+        listed = "、".join(str(number) for number in without_text[:20])
+        more = " ほか" if len(without_text) > 20 else ""
+        warnings.append(f"スライド {listed}{more} からは文字を取り出せませんでした（画像や図だけのスライドの内容は"
+                        "検索できません）。")
+    return ParsedDocument(title=title, sections=sections, format="pptx", pages=slide_count, warnings=warnings)
 
 
 def _slide_notes(data: bytes) -> tuple[dict[int, str], int]:
@@ -93,8 +101,10 @@ def parse_xlsx(data: bytes, limits: Limits) -> ParsedDocument:
         raise ParseError("Excel（.xlsx）ファイルを読み込めません。Excel で開いて保存し直してください。") from error
     sections: list[Section] = []
     cells_seen = 0
+    empty_sheets: list[str] = []
     try:
         sheet_count = len(workbook.worksheets)
+        chart_sheets = [sheet.title for sheet in workbook.chartsheets]
         for sheet in workbook.worksheets:
             # A stale or forged <dimension ref="A1:XFD1048576"> would make openpyxl pad every row to 16,384
             # columns and invent a million empty rows; without it, only the rows in the file are read.
@@ -130,10 +140,23 @@ def parse_xlsx(data: bytes, limits: Limits) -> ParsedDocument:
                         section.heading_path = list(path)
                 else:
                     sections[-1].heading_path = list(path)
+            if len(sections) == sheet_start:
+                empty_sheets.append(sheet.title)
     finally:
         workbook.close()
     title = (workbook.properties.title or "").strip() if workbook.properties else ""
-    return ParsedDocument(title=title, sections=sections, format="xlsx", pages=sheet_count)
+    warnings = []
+    if empty_sheets and sections:  # a workbook with no text at all is refused as a whole
+        warnings.append(f"シート{_quoted(empty_sheets)}には文字の入ったセルがないため、取り込んでいません。")
+    if chart_sheets:
+        warnings.append(f"グラフだけのシート{_quoted(chart_sheets)}は取り込んでいません（グラフの中の文字は"
+                        "検索できません）。")
+    return ParsedDocument(title=title, sections=sections, format="xlsx", pages=sheet_count, warnings=warnings)
+
+
+def _quoted(names: list[str], limit: int = 10) -> str:
+    shown = "".join(f"「{name}」" for name in names[:limit])
+    return shown + (f" ほか {len(names) - limit} 枚" if len(names) > limit else "")
 
 
 def _table_heading(texts: list[str], row_index: int, *, after_caption: bool) -> str | None:

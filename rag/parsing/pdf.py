@@ -100,6 +100,7 @@ def parse_pdf(data: bytes, limits: Limits) -> ParsedDocument:
     pages_without_text: list[int] = []
     page_count = 0
     unmapped = 0  # glyphs pdfminer could not map to Unicode, shown as "(cid:123)"
+    unmapped_pages: list[int] = []
     try:
         for page_count, page in enumerate(PDFPage.create_pages(document), start=1):
             interpreter.process_page(page)
@@ -107,7 +108,10 @@ def parse_pdf(data: bytes, limits: Limits) -> ParsedDocument:
             page_sections = []
             for lines in _paragraph_lines(_text_boxes(layout, LTTextBox, LTFigure), LTTextLine):
                 raw = [line.get_text() for line in lines]
-                unmapped += sum(len(_CID.findall(line)) for line in raw)
+                missing = sum(len(_CID.findall(line)) for line in raw)
+                unmapped += missing
+                if missing and page_count not in unmapped_pages:
+                    unmapped_pages.append(page_count)
                 text = join_lines([_CID.sub("", line) for line in raw])
                 if text:
                     page_sections.append(Section(text=text, page=page_count))
@@ -122,16 +126,29 @@ def parse_pdf(data: bytes, limits: Limits) -> ParsedDocument:
         if not sections:
             raise ParseError(CORRUPT_MESSAGE) from error
         # A damaged tail after readable pages: keep what was read and say so.
-        warning = f"{page_count} ページ目以降が壊れているため読み込めませんでした。"
-        return ParsedDocument(_title(document, sections), sections, "pdf", page_count, [warning])
+        damaged = f"{page_count} ページ目以降が壊れているため読み込めませんでした。"
+        warnings = [damaged, *_page_warnings(pages_without_text, unmapped_pages, unmapped)]
+        return ParsedDocument(_title(document, sections), sections, "pdf", page_count, warnings)
     if not sections:
         raise ParseError(UNMAPPED_FONT_MESSAGE if unmapped else NO_TEXT_MESSAGE)
+    warnings = _page_warnings(pages_without_text, unmapped_pages, unmapped)
+    return ParsedDocument(_title(document, sections), sections, "pdf", page_count, warnings)
+
+
+def _page_warnings(pages_without_text: list[int], unmapped_pages: list[int], unmapped: int) -> list[str]:
+    """What was left out of pages that were read: scanned pages, and characters no font table maps."""
+
+    def listed(pages: list[int]) -> str:
+        return "、".join(str(number) for number in pages[:20]) + (" ほか" if len(pages) > 20 else "")
+
     warnings = []
     if pages_without_text:
-        listed = "、".join(str(number) for number in pages_without_text[:20])
-        more = " ほか" if len(pages_without_text) > 20 else ""
-        warnings.append(f"{listed}{more} ページには文字情報がありません（スキャン画像のページは OCR が必要です）。")
-    return ParsedDocument(_title(document, sections), sections, "pdf", page_count, warnings)
+        warnings.append(f"{listed(pages_without_text)} ページには文字情報がありません（スキャン画像のページは OCR が"
+                        "必要です）。")
+    if unmapped_pages:
+        warnings.append(f"{listed(unmapped_pages)} ページの一部の文字（{unmapped:,} 文字）は、フォントに文字の対応表が"
+                        "ないため取り出せませんでした（その部分は検索できません）。")
+    return warnings
 
 
 def _text_boxes(item, box_type, figure_type):

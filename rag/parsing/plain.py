@@ -9,7 +9,7 @@ import re
 from openpyxl.utils import get_column_letter
 
 from .elements import clean
-from .encoding import decode_text
+from .encoding import decode_text, decoding_warnings
 from .types import Limits, ParsedDocument, ParseError, Section
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -20,7 +20,8 @@ def parse_txt(data: bytes, limits: Limits) -> ParsedDocument:
     paragraphs = [clean(part) for part in _BLANK_LINES.split(text.replace("\r\n", "\n").replace("\r", "\n"))]
     sections = [Section(text=paragraph) for paragraph in paragraphs if paragraph]
     first_line = sections[0].text.split("\n", 1)[0] if sections else ""
-    return ParsedDocument(title=first_line if len(first_line) <= 100 else "", sections=sections, format="txt")
+    return ParsedDocument(title=first_line if len(first_line) <= 100 else "", sections=sections, format="txt",
+                          warnings=decoding_warnings(text))
 
 
 def parse_csv(data: bytes, limits: Limits) -> ParsedDocument:
@@ -54,7 +55,7 @@ def parse_csv(data: bytes, limits: Limits) -> ParsedDocument:
         raise ParseError(
             "CSV ファイルの形式が壊れています（引用符の対応など）。Excel で開いて保存し直してください。"
         ) from error
-    return ParsedDocument(title="", sections=sections, format="csv")
+    return ParsedDocument(title="", sections=sections, format="csv", warnings=decoding_warnings(text))
 
 
 def _numeric(value: str) -> bool:

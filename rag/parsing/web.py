@@ -7,7 +7,7 @@ import re
 
 from ._offline import load_unstructured
 from .elements import sections_by_heading
-from .encoding import decode_text
+from .encoding import decode_text, decoding_warnings
 from .types import Limits, ParsedDocument, ParseError
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -15,7 +15,9 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 def parse_html(data: bytes, limits: Limits) -> ParsedDocument:
     text, _ = decode_text(data, declared_charset=True)
-    return html_document(text, fmt="html")
+    document = html_document(text, fmt="html")
+    document.warnings.extend(decoding_warnings(text))
+    return document
 
 
 def parse_md(data: bytes, limits: Limits) -> ParsedDocument:
@@ -24,7 +26,9 @@ def parse_md(data: bytes, limits: Limits) -> ParsedDocument:
     text, _ = decode_text(data)
     # Raw HTML inside Markdown is rendered too: it is only parsed for text here, never shown.
     rendered = MarkdownIt("commonmark").enable("table").render(text)
-    return html_document(rendered, fmt="md")
+    document = html_document(rendered, fmt="md")
+    document.warnings.extend(decoding_warnings(text))
+    return document
 
 
 def html_document(text: str, *, fmt: str) -> ParsedDocument:
