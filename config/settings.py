@@ -222,6 +222,8 @@ CELERY_BEAT_SCHEDULE = {
     # named schema): it visits each municipality itself through tenants.crossing and writes the dashboard's rows.
     "summarize-usage": {"task": "tenants.tasks.summary.summarize_days", "schedule": 900.0,
                         "tenant_schemas": ["public"]},
+    "purge-old-archives": {"task": "tenants.tasks.archive.purge_old_archives", "schedule": 3600.0,
+                           "tenant_schemas": ["public"]},
 }
 
 # --------------------------------------------------------------------------- authentication
@@ -322,6 +324,9 @@ AKAGI_HTTP_PROXY = os.environ.get("AKAGI_HTTP_PROXY") or None
 AKAGI_RAG_CRAWL_MAX_PAGES = int(os.environ.get("AKAGI_RAG_CRAWL_MAX_PAGES") or "50")
 AKAGI_RAG_CRAWL_DELAY = float(os.environ.get("AKAGI_RAG_CRAWL_DELAY") or "1")
 AKAGI_RAG_MAX_FILE_BYTES = int(os.environ.get("AKAGI_RAG_MAX_FILE_BYTES") or 50 * 1024 * 1024)
+# 環境の引き継ぎ (tenant export/import): the largest archive the console accepts, and how long exports stay.
+AKAGI_ARCHIVE_MAX_UPLOAD_BYTES = int(os.environ.get("AKAGI_ARCHIVE_MAX_UPLOAD_BYTES") or 5 * 1024**3)
+AKAGI_ARCHIVE_RETENTION_DAYS = int(os.environ.get("AKAGI_ARCHIVE_RETENTION_DAYS") or "7")
 
 # How many knowledge-base passages go into a prompt.
 AKAGI_RAG_PASSAGES = int(os.environ.get("AKAGI_RAG_PASSAGES") or "6")

@@ -10,6 +10,7 @@ cache for a short time and is removed the first time it is shown.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,12 +18,15 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tenants.models import PUBLIC_SCHEMA, TenantJob
 
 log = logging.getLogger(__name__)
 SECRET_TTL_SECONDS = 3600
+# A job that reported nothing for this long is taken to have lost its worker; a redelivered task may run it again.
+STALE_AFTER = dt.timedelta(minutes=10)
 
 
 class JobFailed(Exception):
@@ -57,16 +61,24 @@ def start_job(
 
 
 def report_progress(job_id: int, progress: int, step: str = "") -> None:
-    TenantJob.objects.filter(pk=job_id).update(progress=max(0, min(int(progress), 100)), step=step[:200])
+    TenantJob.objects.filter(pk=job_id).update(progress=max(0, min(int(progress), 100)), step=step[:200],
+                                               heartbeat_at=timezone.now())
 
 
 def run_job(job_id: int, work: Callable[[TenantJob, Report], dict[str, Any] | None]) -> TenantJob:
     """Run ``work(job, report)`` and record its outcome; exceptions end the job as 失敗 with a reason."""
     connection.set_schema_to_public()
     job = TenantJob.objects.get(pk=job_id)
-    if job.is_finished:
-        return job  # a redelivered task (acks_late after a worker restart) must not run a finished job twice
-    TenantJob.objects.filter(pk=job_id).update(state=TenantJob.State.RUNNING, step="開始しました")
+    # Claim the job in one conditional UPDATE. A task redelivered by the broker (acks_late, after the visibility
+    # timeout) finds it finished, or running with a fresh heartbeat (a long export still going): it does nothing.
+    # Only a job whose worker fell silent is taken over.
+    now = timezone.now()
+    claimable = Q(state=TenantJob.State.QUEUED) | Q(state=TenantJob.State.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    claimed = TenantJob.objects.filter(claimable, pk=job_id).update(
+        state=TenantJob.State.RUNNING, step="開始しました", heartbeat_at=now
+    )
+    if not claimed:
+        return job
 
     def report(progress: int, step: str = "") -> None:
         report_progress(job_id, progress, step)

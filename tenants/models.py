@@ -214,6 +214,8 @@ class TenantJob(models.Model):
     file_size = models.PositiveBigIntegerField("ファイルサイズ", null=True, blank=True)
     created_by_label = models.CharField("依頼者", max_length=255, blank=True)
     created_at = models.DateTimeField("依頼日時", auto_now_add=True)
+    # Moved on every progress report: a redelivered task runs the job again only when this has gone stale.
+    heartbeat_at = models.DateTimeField("最終報告日時", null=True, blank=True)
     finished_at = models.DateTimeField("終了日時", null=True, blank=True)
 
     class Meta:
