@@ -25,5 +25,9 @@ def knowledge_diagnostics(request):
     }
     failures = Document.objects.filter(state=Document.State.FAILED, collection__in=collections).select_related(
         "collection").order_by("-updated_at")[:100]
+    # Documents that are usable but had parts left out (empty sheets, picture-only slides, unreadable pages):
+    # answers cannot draw on those parts, which is often why a question goes unanswered.
+    partial = Document.objects.filter(state=Document.State.READY, collection__in=collections).exclude(
+        warnings=[]).select_related("collection").order_by("-updated_at")[:100]
     rows = [{"collection": c, "feedback": feedback.get(c.pk, {"up": 0, "down": 0})} for c in collections]
-    return render(request, "adminpanel/knowledge.html", {"rows": rows, "failures": failures})
+    return render(request, "adminpanel/knowledge.html", {"rows": rows, "failures": failures, "partial": partial})

@@ -131,6 +131,11 @@ def test_the_document_row_shows_what_was_left_out(client_a, tenant_a):
 
     row = staff.get(f"/knowledge/{collection_id}/documents/").content.decode()
     assert "利用可能" in row and "注意" in row and "取り込めなかった部分があります" in row and warning in row
+    from django.test import Client
+
+    admin = logged_in(Client(HTTP_HOST="demo-a.localhost"), "A001", "Kanri#Demo2026")
+    diagnostics = admin.get("/manage/knowledge/").content.decode()
+    assert 'data-testid="partial-documents"' in diagnostics and warning in diagnostics
 
     connection.set_tenant(tenant_a)
     services.reingest(actor=document.created_by, document=document)
