@@ -15,46 +15,19 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from support import ROOT, logger, manage, prepare_environment, stop_embedded
+
 DATA_DIR = ROOT / ".data" / "bench-export"
+MANAGE_TIMEOUT_S = 600
 TENANT = "bench"
 USERS = 50
 GROUPS = 5
-
-
-def log(message: str) -> None:
-    print(f"[admin_export] {message}", file=sys.stderr, flush=True)
-
-
-def prepare_environment() -> None:
-    """Everything this process starts uses the bench's own embedded servers, never a configured database."""
-    for name in ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND",
-                 "AKAGI_STATIC_ROOT", "AKAGI_MEDIA_ROOT"):
-        os.environ.pop(name, None)
-    os.environ["AKAGI_DATA_DIR"] = str(DATA_DIR)
-    os.environ["DEBUG"] = "0"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-
-
-def manage(*args: str, timeout: float = 600) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-def stop_embedded() -> str:
-    result = subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=120)
-    return (result.stdout + result.stderr).strip()
+log = logger("admin_export")
 
 
 def max_rss_mb() -> float:
@@ -235,7 +208,7 @@ def main() -> int:
         parser.error("--events must be 1..5,000,000 and --operations 0..1,000,000")
 
     began = time.perf_counter()
-    prepare_environment()
+    prepare_environment(DATA_DIR)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"bench": "admin_export", "config": {
         "data_dir": str(DATA_DIR.relative_to(ROOT)), "tenant": TENANT, "users": USERS, "groups": GROUPS,
@@ -244,9 +217,9 @@ def main() -> int:
     files: list[Path] = []
     try:
         log(f"setup: migrate_schemas, tenant_create {TENANT} (data dir {DATA_DIR})")
-        manage("migrate_schemas", "-v0")
+        manage("migrate_schemas", "-v0", timeout=MANAGE_TIMEOUT_S)
         manage("tenant_create", TENANT, "--name", "ベンチ", "--admin-email", "kanri@bench.example.jp",
-               "--admin-staff-number", "BADMIN", "--admin-password", "Bench#Export2026")
+               "--admin-staff-number", "BADMIN", "--admin-password", "Bench#Export2026", timeout=MANAGE_TIMEOUT_S)
 
         import django
 

@@ -38,11 +38,11 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from chat_monitoring import Monitor, log_size, scan_log  # noqa: E402 - a sibling module of this script
+from chat_monitoring import Monitor, log_size, scan_log  # sibling modules of this script
+from support import ROOT, logger, manage, percentile, prepare_environment, stop_embedded
 
 DATA_DIR = ROOT / ".data" / "bench"
+MANAGE_TIMEOUT_S = 300
 LOG_PATH = DATA_DIR / "uvicorn.log"
 TENANT = "demo-a"
 HOST = "127.0.0.1"
@@ -63,17 +63,7 @@ ANSWER = (
 ANSWER = (ANSWER + "以上です。" * 40)[:160]
 PROMPT = "会議の開催通知を作成してください（{n}）"
 STREAM_DEADLINE_S = 120  # no single request may take longer than this
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+log = logger("bench", clock=True)
 
 
 def stats(values: list[float]) -> dict[str, Any]:
@@ -87,18 +77,6 @@ def stats(values: list[float]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- environment and processes
 
 
-def prepare_environment(pool_size: int | None) -> None:
-    """Everything this process starts uses the bench's own embedded servers, never a configured database."""
-    for name in ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND",
-                 "AKAGI_LLM_DEFAULT_MODEL", "AKAGI_STATIC_ROOT", "AKAGI_MEDIA_ROOT"):
-        os.environ.pop(name, None)
-    os.environ["AKAGI_DATA_DIR"] = str(DATA_DIR)
-    os.environ["DEBUG"] = "0"
-    os.environ["PYTHONUNBUFFERED"] = "1"
-    if pool_size is not None:
-        os.environ["DB_POOL_MAX_SIZE"] = str(pool_size)
-
-
 def raise_fd_limit() -> dict[str, int]:
     """uvicorn inherits the raised soft limit: 500 streams need ~1,000 sockets in it and in this process."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -109,14 +87,6 @@ def raise_fd_limit() -> dict[str, int]:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     soft_now, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     return {"soft_before": soft, "soft": soft_now, "hard": hard}
-
-
-def manage(*args: str, timeout: float = 300) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
 
 
 def free_port() -> int:
@@ -167,12 +137,6 @@ def process_fd_limit(pid: int) -> int | None:
             if line.startswith("Max open files"):
                 return int(line.split()[3])
     return None
-
-
-def stop_embedded() -> str:
-    result = subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=120)
-    return (result.stdout + result.stderr).strip()
 
 
 # --------------------------------------------------------------------------- HTTP as a browser does it
@@ -453,7 +417,10 @@ def main() -> int:
         parser.error("levels must be 1..2000 and prompts 1..10000")
 
     began = time.monotonic()
-    prepare_environment(args.pool_size)
+    prepare_environment(DATA_DIR, drop=("AKAGI_LLM_DEFAULT_MODEL",))
+    os.environ["PYTHONUNBUFFERED"] = "1"
+    if args.pool_size is not None:
+        os.environ["DB_POOL_MAX_SIZE"] = str(args.pool_size)
     fd_limits = raise_fd_limit()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     pieces = -(-len(ANSWER) // CHUNK_SIZE)
@@ -476,9 +443,9 @@ def main() -> int:
     stub_errors: Counter[str] = Counter()
     try:
         log(f"setup: migrate, seed, cap (data dir {DATA_DIR})")
-        manage("migrate_schemas", "-v0")
-        manage("seed_demo")
-        manage("tenant_set_plan", TENANT, "--monthly-char-cap", "1000000000")
+        manage("migrate_schemas", "-v0", timeout=MANAGE_TIMEOUT_S)
+        manage("seed_demo", timeout=MANAGE_TIMEOUT_S)
+        manage("tenant_set_plan", TENANT, "--monthly-char-cap", "1000000000", timeout=MANAGE_TIMEOUT_S)
 
         from config import embedded
         from tests.support.llm_stub import start_stub

@@ -36,41 +36,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from support import ROOT, logger, manage, prepare_environment, stop_embedded
+
 DATA_DIR = ROOT / ".data" / "bench-dashboard"
+MANAGE_TIMEOUT_S = 900
 OPERATOR = ("PREF-BENCH", "operator@bench.example.jp", "Unei#Bench2026")
 TARGET_P95_MS = 300
 EXPORT_CHUNKS = 10_000
 EXPORT_FILES = 100  # of 1 MiB each
 EXPORT_DOCUMENTS = 100
-
-
-def log(message: str) -> None:
-    print(f"[dashboard] {message}", file=sys.stderr, flush=True)
-
-
-def prepare_environment() -> None:
-    for name in ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND",
-                 "AKAGI_STATIC_ROOT", "AKAGI_MEDIA_ROOT"):
-        os.environ.pop(name, None)
-    os.environ["AKAGI_DATA_DIR"] = str(DATA_DIR)
-    os.environ["DEBUG"] = "0"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-
-
-def manage(*args: str, timeout: float = 900) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-def stop_embedded() -> str:
-    result = subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=120)
-    return (result.stdout + result.stderr).strip()
+log = logger("dashboard")
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -495,7 +470,7 @@ def main() -> int:
         parser.error("need 1 <= --raw-tenants <= --tenants <= 200, 2 <= --users <= 20000, --requests >= 10")
 
     began = time.perf_counter()
-    prepare_environment()
+    prepare_environment(DATA_DIR)
     stop_embedded()
     shutil.rmtree(DATA_DIR, ignore_errors=True)  # a fresh database each run: the clones need unused names
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -506,7 +481,7 @@ def main() -> int:
     try:
         log(f"setup: migrate_schemas (data dir {DATA_DIR})")
         started = time.perf_counter()
-        manage("migrate_schemas", "-v0")
+        manage("migrate_schemas", "-v0", timeout=MANAGE_TIMEOUT_S)
         report["migrate_public_s"] = round(time.perf_counter() - started, 1)
 
         import django

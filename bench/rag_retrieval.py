@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,8 +30,8 @@ from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from support import EMBEDDING_PROVIDER_VARIABLES, ROOT, logger, percentile, prepare_environment, stop_embedded
+
 SHARED = ROOT.parent / "shared"
 DATA_DIR = ROOT / ".data" / "rag-eval"
 TENANT = "ragbench"
@@ -43,25 +42,7 @@ REFERENCE = {  # ../shared/data/README.md: 2,304 plain-text documents (1,159 dis
     "e5_small_q4": {"recall@5": 0.936, "mrr@10": 0.858},
     "rrf_both": {"recall@5": 0.970, "recall@10": 0.983},
 }
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def prepare_environment(data_dir: Path) -> None:
-    for name in ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND",
-                 "AZURE_OPENAI_EMBEDDING_DEPLOYMENT", "OPENAI_COMPAT_EMBEDDING_MODEL"):
-        os.environ.pop(name, None)  # the embedded servers and the embedded embedding model, whatever the shell says
-    os.environ["AKAGI_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+log = logger("bench", clock=True)
 
 
 def ensure_corpus(corpus: Path) -> None:
@@ -280,7 +261,8 @@ def main() -> None:
     args = parser.parse_args()
 
     corpus = Path(args.corpus)
-    prepare_environment(Path(args.data_dir))
+    # The embedded servers and the embedded embedding model, whatever the shell says.
+    prepare_environment(Path(args.data_dir), drop=EMBEDDING_PROVIDER_VARIABLES)
     ensure_corpus(corpus)
     import django
 
@@ -289,8 +271,7 @@ def main() -> None:
         report = measure(corpus, args)
     finally:
         if not args.keep_running:
-            subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=ROOT, check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stop_embedded()
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

@@ -18,47 +18,26 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from support import ROOT, logger, manage, prepare_environment, stop_embedded
+
 DATA_DIR = ROOT / ".data" / "bench-archive"
+MANAGE_TIMEOUT_S = 1800
 TENANT = "bench"
 SMALL = "bench-small"
 COPY = "bench-copy"
+log = logger("tenant_archive")
 
 
-def log(message: str) -> None:
-    print(f"[tenant_archive] {message}", file=sys.stderr, flush=True)
-
-
-def prepare_environment() -> None:
-    """Everything this process starts uses the bench's own embedded servers, never a configured database."""
-    for name in ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND",
-                 "AKAGI_STATIC_ROOT", "AKAGI_MEDIA_ROOT"):
-        os.environ.pop(name, None)
-    os.environ["AKAGI_DATA_DIR"] = str(DATA_DIR)
-    os.environ["DEBUG"] = "0"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-
-
-def manage(*args: str, timeout: float = 1800) -> tuple[str, float]:
+def timed_manage(*args: str) -> tuple[str, float]:
+    """``manage.py ARGS``'s output and its wall time in seconds, the process's startup included."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout, round(time.perf_counter() - started, 1)
-
-
-def stop_embedded() -> str:
-    result = subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=120)
-    return (result.stdout + result.stderr).strip()
+    out = manage(*args, timeout=MANAGE_TIMEOUT_S)
+    return out, round(time.perf_counter() - started, 1)
 
 
 def peak_mb(output: str) -> float:
@@ -127,7 +106,7 @@ def main() -> int:
     args = parser.parse_args()
 
     began = time.perf_counter()
-    prepare_environment()
+    prepare_environment(DATA_DIR)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     out_dir = DATA_DIR / "archives"
     out_dir.mkdir(exist_ok=True)
@@ -136,33 +115,35 @@ def main() -> int:
         "data_dir": str(DATA_DIR.relative_to(ROOT)), "cpus": os.cpu_count(), **vars(args)}}
     try:
         log(f"setup: migrate_schemas, tenants {TENANT} and {SMALL} (data dir {DATA_DIR})")
-        manage("migrate_schemas", "-v0")
+        manage("migrate_schemas", "-v0", timeout=MANAGE_TIMEOUT_S)
         for slug in (TENANT, SMALL):
             manage("tenant_create", slug, "--name", f"ベンチ {slug}", "--admin-email", f"kanri@{slug}.example.jp",
-                   "--admin-staff-number", "BADMIN", "--admin-password", "Bench#Archive2026")
+                   "--admin-staff-number", "BADMIN", "--admin-password", "Bench#Archive2026",
+                   timeout=MANAGE_TIMEOUT_S)
         log(f"seeding {args.chunks:,} passages and {args.file_mb} MB in {args.files} files")
         report["data"] = seed(args.chunks, args.files, args.file_mb)
 
         log("tenant_export of the empty municipality (baseline)")
-        out, seconds = manage("tenant_export", SMALL, "--out", str(small), "--force")
+        out, seconds = timed_manage("tenant_export", SMALL, "--out", str(small), "--force")
         report["baseline_export"] = {"seconds": seconds, "peak_rss_mb": peak_mb(out)}
         log(f"tenant_export {TENANT}")
-        out, seconds = manage("tenant_export", TENANT, "--out", str(big), "--force")
+        out, seconds = timed_manage("tenant_export", TENANT, "--out", str(big), "--force")
         report["export"] = {"seconds_with_startup": seconds, "peak_rss_mb": peak_mb(out),
                             "archive_mb": round(big.stat().st_size / 2**20, 1), "output": out.strip().splitlines()}
         log(f"  {report['export']['archive_mb']} MB in {seconds} s, peak RSS {report['export']['peak_rss_mb']} MB")
 
         manage("shell", "-c", "from tenants.models import Tenant\n"
-               f"for t in Tenant.objects.filter(slug__in=['{COPY}', '{COPY}-small']): t.delete(force_drop=True)")
+               f"for t in Tenant.objects.filter(slug__in=['{COPY}', '{COPY}-small']): t.delete(force_drop=True)",
+               timeout=MANAGE_TIMEOUT_S)
         log("tenant_import of the empty municipality (baseline)")
-        out, seconds = manage("tenant_import", str(small), "--slug", f"{COPY}-small")
+        out, seconds = timed_manage("tenant_import", str(small), "--slug", f"{COPY}-small")
         report["baseline_import"] = {"seconds": seconds, "peak_rss_mb": peak_mb(out)}
         log(f"tenant_import as {COPY}")
-        out, seconds = manage("tenant_import", str(big), "--slug", COPY)
+        out, seconds = timed_manage("tenant_import", str(big), "--slug", COPY)
         report["import"] = {"seconds_with_startup": seconds, "peak_rss_mb": peak_mb(out),
                             "output": out.strip().splitlines()}
         log(f"  {seconds} s, peak RSS {report['import']['peak_rss_mb']} MB")
-        verify, _ = manage("audit_verify", "--tenant", COPY)
+        verify = manage("audit_verify", "--tenant", COPY, timeout=MANAGE_TIMEOUT_S)
         report["audit_verify"] = verify.strip()
         report["export_peak_over_baseline_mb"] = report["export"]["peak_rss_mb"] - report["baseline_export"][
             "peak_rss_mb"]
