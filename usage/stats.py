@@ -13,6 +13,8 @@ from usage.models import UsageRecord
 from usage.quota import TOKYO
 
 COUNTED = [UsageRecord.Status.SENT, UsageRecord.Status.MASKED, UsageRecord.Status.CANCELLED]
+# Characters are summed over every status: a failed or refused prompt records only what the quota charged (the
+# partial answer of a stream that broke, nothing for a refusal), so the sums match the municipality's counter.
 
 
 def parse_month(value: str | None, default: dt.date) -> dt.date:
@@ -44,10 +46,10 @@ class DayPoint:
 def per_day(month: dt.date) -> list[DayPoint]:
     days = calendar.monthrange(month.year, month.month)[1]
     rows = (
-        UsageRecord.objects.filter(month=month, status__in=COUNTED)
+        UsageRecord.objects.filter(month=month)
         .annotate(day=TruncDate("created_at", tzinfo=TOKYO))
         .values("day")
-        .annotate(chars=Sum(F("prompt_chars") + F("answer_chars")), prompts=Count("id"))
+        .annotate(chars=Sum(F("prompt_chars") + F("answer_chars")), prompts=Count("id", filter=Q(status__in=COUNTED)))
     )
     by_day = {row["day"]: row for row in rows}
     points = []
@@ -65,7 +67,7 @@ def per_user(month: dt.date) -> list[dict]:
         UsageRecord.objects.filter(month=month)
         .values("user_id", "user_label")
         .annotate(
-            chars=Sum(F("prompt_chars") + F("answer_chars"), filter=Q(status__in=COUNTED)),
+            chars=Sum(F("prompt_chars") + F("answer_chars")),
             prompts=Count("id", filter=Q(status__in=COUNTED)),
             blocked=Count("id", filter=Q(status=UsageRecord.Status.BLOCKED)),
             conversations=Count("conversation_id", distinct=True, filter=Q(status__in=COUNTED)),
@@ -95,7 +97,7 @@ def per_group(month: dt.date) -> list[dict]:
     for group in Group.objects.order_by("name"):
         members = list(group.user_set.values_list("pk", flat=True))
         agg = UsageRecord.objects.filter(month=month, user_id__in=members).aggregate(
-            chars=Sum(F("prompt_chars") + F("answer_chars"), filter=Q(status__in=COUNTED)),
+            chars=Sum(F("prompt_chars") + F("answer_chars")),
             prompts=Count("id", filter=Q(status__in=COUNTED)),
             conversations=Count("conversation_id", distinct=True, filter=Q(status__in=COUNTED)),
             last_use=Max("created_at"),
