@@ -269,7 +269,8 @@ def stacked_chart(days: list[dt.date], ordered: list[TenantFigures]) -> tuple[di
     series = _series(ordered)
     day_totals = [sum(s["by_day"].get(day, 0) for s in series) for day in days]
     peak = max(day_totals, default=0)
-    axis_max = _nice_ceiling(peak)
+    # At least 100 characters on the axis, so an empty or nearly empty month still gets distinct round ticks.
+    axis_max = _nice_ceiling(max(peak, 100))
     plot_width = CHART_WIDTH - PLOT_LEFT - PLOT_RIGHT
     plot_height = CHART_HEIGHT - PLOT_TOP - PLOT_BOTTOM
     slot = plot_width / max(len(days), 1)

@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "logout": "ログアウト",
     "access.denied": "権限のない画面へのアクセス（拒否）",
     "export.dashboard": "利用状況の書き出し",
+    "usage.summarize": "日次集計の手動更新",
     "announcement.create": "お知らせの作成",
     "announcement.update": "お知らせの変更",
     "announcement.delete": "お知らせの削除",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from audit.services import record
 from audit.spreadsheet import csv_text, xlsx_bytes
-from tenants import dashboard
+from tenants import dashboard, summary
 from tenants.access import operator_required
 from usage.quota import current_month
 from usage.stats import month_choices, parse_month
@@ -53,3 +55,13 @@ def dashboard_export(request, fmt: str, slug: str | None = None):
         response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+@require_POST
+@operator_required
+def dashboard_refresh(request):
+    """Recompute today and yesterday now instead of waiting for the beat (a new deployment, or right after a 研修会)."""
+    done = summary.summarize_recent()
+    record(action="usage.summarize", actor=request.user, target="dashboard", detail={"days": done}, request=request)
+    messages.success(request, "今日と昨日の日次集計を更新しました。")
+    return redirect("dashboard:home")

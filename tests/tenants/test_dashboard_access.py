@@ -38,3 +38,20 @@ def test_the_reads_refuse_anyone_but_an_operator(tenant_a):
             month_dashboard(admin, OCTOBER)
         with pytest.raises(PermissionDenied):
             export_table(admin, OCTOBER)
+
+
+def test_the_operator_can_refresh_todays_summary_at_once_and_it_is_logged(public_client, tenant_a):
+    import datetime as dt
+
+    from tenants.models import DailyUsageSummary, OperatorAuditEvent
+    from tenants.summary import tokyo_today
+    from tests.conftest import login as log_in
+
+    DailyUsageSummary.objects.filter(day=tokyo_today()).delete()
+    log_in(public_client, "PREF-0001", "Unei#Demo2026")
+    assert public_client.get("/console/dashboard/refresh/").status_code == 405  # a change needs a POST
+    response = public_client.post("/console/dashboard/refresh/")
+    assert response.status_code == 302 and response["Location"] == "/console/dashboard/"
+    assert DailyUsageSummary.objects.filter(tenant=tenant_a, day=tokyo_today()).exists()
+    assert DailyUsageSummary.objects.filter(tenant=tenant_a, day=tokyo_today() - dt.timedelta(days=1)).exists()
+    assert OperatorAuditEvent.objects.filter(action="usage.summarize").exists()
