@@ -113,7 +113,12 @@ class Chunk(models.Model):
 
     class Meta:
         ordering = ["document_id", "ordinal"]
-        indexes = [GinIndex(fields=["lexical"], name="rag_chunk_lexical_gin")]
+        indexes = [
+            GinIndex(fields=["lexical"], name="rag_chunk_lexical_gin"),
+            # The newest passage of a collection in one index probe: part of the signature under which
+            # retrieval caches the collection's document frequencies (rag.retrieval).
+            models.Index(fields=["collection", "id"], name="rag_chunk_collection_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.document_id}#{self.ordinal}"

@@ -37,10 +37,13 @@ the same figures on the other half, for both fusions.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from llm.embeddings import embed_query
@@ -210,18 +213,75 @@ def _ts_rank_cd_arm(cursor, terms: list[str], allowed: list[int], limit: int) ->
     return [(chunk_id, float(score)) for chunk_id, score in cursor.fetchall()]
 
 
+logger = logging.getLogger(__name__)
+DF_CACHE_SECONDS = 6 * 3600
+
+
+def _collection_signatures(cursor, allowed: list[int]) -> dict[int, str]:
+    """What identifies a collection's passages: the table (a recreated schema gets a new one), the newest passage
+    (any insert or re-ingestion makes a newer one) and the number of passages (any deletion lowers it)."""
+    cursor.execute(
+        "SELECT c.id, 'rag_chunk'::regclass::oid,"
+        " (SELECT max(k.id) FROM rag_chunk k WHERE k.collection_id = c.id),"
+        " (SELECT coalesce(sum(d.chunk_count), 0) FROM rag_document d WHERE d.collection_id = c.id)"
+        " FROM unnest(%s::bigint[]) AS c(id)",
+        [allowed],
+    )
+    return {cid: f"{oid}:{newest or 0}:{total}" for cid, oid, newest, total in cursor.fetchall()}
+
+
+def _df_key(collection_id: int, signature: str, lexeme: str) -> str:
+    digest = hashlib.blake2b(lexeme.encode(), digest_size=12).hexdigest()
+    return f"rag-df:{collection_id}:{signature}:{digest}"
+
+
+def document_frequencies(cursor, terms: list[str], allowed: list[int]) -> list[tuple[str, int]]:
+    """The query's lexemes, exactly as to_tsvector('simple') made them at indexing, with their document frequency
+    among the passages of the collections this user may read.
+
+    Counting a common lexeme over 100,000 passages takes tens of milliseconds (GIN bitmap), and common lexemes
+    recur in almost every question, so counts are cached per collection under a signature that changes whenever
+    the collection's passages do: the figures are always those of the current passages, never an estimate.
+    """
+    cursor.execute("SELECT tsvector_to_array(to_tsvector('simple', %s))", [" ".join(terms)])
+    lexemes = list(cursor.fetchone()[0] or [])
+    if not lexemes or not allowed:
+        return [(lexeme, 0) for lexeme in lexemes]
+    signatures = _collection_signatures(cursor, allowed)
+    keys = {(cid, lexeme): _df_key(cid, signature, lexeme)
+            for cid, signature in signatures.items() for lexeme in lexemes}
+    try:
+        cached = cache.get_many(list(keys.values()))
+    except Exception:  # the cache is an optimisation: without Redis, count in PostgreSQL
+        logger.warning("document frequency cache unavailable", exc_info=True)
+        cached = {}
+    counts = {pair: cached[key] for pair, key in keys.items() if key in cached}
+    missing = sorted({lexeme for (_, lexeme), key in keys.items() if key not in cached})
+    if missing:
+        cursor.execute(
+            "SELECT u.lexeme, c.collection_id, count(*) FROM unnest(%s::text[]) AS u(lexeme)"
+            " JOIN rag_chunk c ON c.collection_id = ANY(%s) AND c.lexical @@ quote_literal(u.lexeme)::tsquery"
+            " GROUP BY u.lexeme, c.collection_id",
+            [missing, allowed],
+        )
+        fresh = {(cid, lexeme): 0 for cid in signatures for lexeme in missing}
+        for lexeme, cid, count in cursor.fetchall():
+            fresh[(cid, lexeme)] = int(count)
+        counts.update(fresh)
+        try:
+            cache.set_many({keys[pair]: count for pair, count in fresh.items()}, DF_CACHE_SECONDS)
+        except Exception:
+            logger.warning("document frequency cache unavailable", exc_info=True)
+    totals: dict[str, int] = {}
+    for (_, lexeme), count in counts.items():
+        totals[lexeme] = totals.get(lexeme, 0) + count
+    return [(lexeme, totals.get(lexeme, 0)) for lexeme in lexemes]
+
+
 def _bm25_arm(cursor, terms: list[str], allowed: list[int], limit: int, params: RetrievalParams) -> list[tuple]:
     if not terms:
         return []
-    # The query's lexemes exactly as to_tsvector('simple') made them at indexing, with their document frequency
-    # among the passages this user may read (GIN index).
-    cursor.execute(
-        "SELECT u.lexeme, (SELECT count(*) FROM rag_chunk c"
-        "  WHERE c.collection_id = ANY(%s) AND c.lexical @@ quote_literal(u.lexeme)::tsquery)"
-        " FROM unnest(tsvector_to_array(to_tsvector('simple', %s))) AS u(lexeme)",
-        [allowed, " ".join(terms)],
-    )
-    frequencies = [(lexeme, int(df)) for lexeme, df in cursor.fetchall() if df]
+    frequencies = [(lexeme, df) for lexeme, df in document_frequencies(cursor, terms, allowed) if df]
     if not frequencies:
         return []
     cursor.execute("SELECT coalesce(sum(chunk_count), 0) FROM rag_document WHERE collection_id = ANY(%s)", [allowed])
