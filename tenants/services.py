@@ -395,6 +395,41 @@ def create_tenant(
                            admin_password=password_out, starter=starter)
 
 
+def send_invitation(*, tenant: Tenant, staff_number: str) -> bool:
+    """E-mail the first administrator the address, the staff number and a link to set a password (never the
+    password itself). The link is allauth's password-reset link on the municipality's host; it expires like one."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from accounts.models import User, normalize_staff_number
+
+    with in_tenant(tenant):
+        user = User.objects.filter(staff_number=normalize_staff_number(staff_number)).first()
+        if user is None or not user.email:
+            return False
+        path = reverse("account_reset_password_from_key",
+                       kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
+    base = site_url(tenant.slug).rstrip("/")
+    body = (
+        f"{user.full_name or user.email} 様\n\n"
+        f"「{tenant.name}」の生成AIサービス Akagi の管理者として登録されました。\n\n"
+        f"アドレス: {base}/\n職員番号: {user.staff_number}\n\n"
+        f"次のリンクからパスワードを設定してください（有効期限があります）。\n{base}{path}\n\n"
+        "期限が切れた場合は、ログイン画面の「パスワードをお忘れですか」から設定し直すか、県の運営担当にご連絡ください。\n"
+        "このメールに心当たりがない場合は、破棄してください。\n"
+    )
+    try:
+        send_mail(f"【Akagi】{tenant.name} の管理者として登録されました", body, None, [user.email])
+    except Exception:
+        log.exception("invitation e-mail to the first administrator of %s failed", tenant.slug)
+        return False
+    record(action="tenant.invitation", actor=None, actor_label="system", target=f"tenant:{tenant.slug}",
+           detail={"staff_number": user.staff_number})
+    return True
+
+
 def provision_from_job(*, job_id: int) -> TenantJob:
     """The console's 利用団体の追加, run by a worker: create everything, keep the password for one showing."""
     from tenants.jobs import JobFailed, put_secret, run_job
@@ -435,7 +470,10 @@ def provision_from_job(*, job_id: int) -> TenantJob:
         report(95, "仕上げています")
         if result.admin_password:
             put_secret(job.pk, result.admin_password)
+        invited = bool(result.admin_created and settings.AKAGI_SEND_INVITATIONS and send_invitation(
+            tenant=result.tenant, staff_number=params.get("admin_staff_number", "")))
         return {
+            "invited": invited,
             "url": site_url(result.tenant.slug),
             "slug": result.tenant.slug,
             "name": result.tenant.name,

@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "access.denied": "権限のない画面へのアクセス（拒否）",
     "export.dashboard": "利用状況の書き出し",
     "usage.summarize": "日次集計の手動更新",
+    "tenant.invitation": "最初の管理者への招待メール",
     "announcement.create": "お知らせの作成",
     "announcement.update": "お知らせの変更",
     "announcement.delete": "お知らせの削除",
