@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from tenants.models import Domain, Tenant
-from tenants.services import PLAN_FIELDS, set_plan
+from tenants.plans import PLAN_FIELDS, set_plan
 
 
 @admin.register(Tenant)

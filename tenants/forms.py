@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tenants.models import DEFAULT_MONTHLY_CHAR_CAP, Tenant, TenantJob, validate_slug
-from tenants.services import (
+from tenants.plans import (
     MAX_MONTHLY_CHAR_CAP,
     MAX_MONTHLY_PRICE_CAP_YEN,
     MAX_SEAT_CAP,

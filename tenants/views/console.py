@@ -24,7 +24,8 @@ from tenants.access import operator_required
 from tenants.forms import PlanForm, TenantCreateForm
 from tenants.jobs import start_job
 from tenants.models import TenantJob
-from tenants.services import domain_for, resume_tenant, set_plan, suspend_tenant
+from tenants.plans import resume_tenant, set_plan, suspend_tenant
+from tenants.services import domain_for
 from tenants.tasks.provision import provision_tenant
 
 AUDIT_PAGE_SIZE = 50

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from tenants.models import MonthlyUsage, Tenant
-from tenants.services import set_plan
+from tenants.plans import set_plan
 from tests.chat.helpers import first, logged_in, names, send
 from tests.chat.live import LiveSession, manage
 from usage.models import UsageRecord

@@ -13,7 +13,8 @@ from django.db import connection
 from django.test import Client
 
 from tenants.models import MonthlyUsage, OperatorAuditEvent, Tenant, TenantJob
-from tenants.services import create_tenant, set_plan
+from tenants.plans import set_plan
+from tenants.services import create_tenant
 from tenants.training_env import ADMIN_STAFF_NUMBER, SAMPLE_COLLECTION, reset_training_tenant
 from tests.conftest import login
 

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.models import Tenant
-from tenants.services import set_plan
+from tenants.plans import set_plan
 
 
 class Command(BaseCommand):
