@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.queries import require_tenant_admin
 from adminpanel.access import admin_required
 from audit.services import record
-from audit.spreadsheet import csv_text, xlsx_bytes
+from audit.spreadsheet import spreadsheet_response
 from usage import stats
 from usage.queries import counters_for
 from usage.quota import current_month
@@ -65,16 +64,7 @@ def usage_export(request):
     name = f"usage-{kind}-{month:%Y-%m}"
     record(action="export.usage", actor=request.user, target=name, detail={"format": request.GET.get("format")},
            request=request)
-    if request.GET.get("format") == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(header, rows, title=name),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
-    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return spreadsheet_response(request.GET.get("format", "csv"), header, rows, name=name, title=name)
 
 
 def _when(value) -> str:

@@ -53,3 +53,20 @@ def xlsx_bytes(header: list[str], rows: Iterable[Iterable[Any]], *, title: str =
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def spreadsheet_response(fmt: str, header: list[str], rows: Iterable[Iterable[Any]], *, name: str,
+                         title: str = "Sheet1"):
+    """A download of ``rows`` as ``name.xlsx`` (``fmt == "xlsx"``) or ``name.csv`` (anything else)."""
+    from django.http import HttpResponse
+
+    if fmt == "xlsx":
+        response = HttpResponse(xlsx_bytes(header, rows, title=title), content_type=XLSX_CONTENT_TYPE)
+    else:
+        fmt = "csv"
+        response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from audit.services import record
-from audit.spreadsheet import csv_text, xlsx_bytes
+from audit.spreadsheet import spreadsheet_response
 from tenants import queries
 from tenants.access import operator_required
 from tenants.forms import PlanForm, TenantCreateForm
@@ -189,15 +189,7 @@ def console_export(request):
     data = [_export_row(request, row) for row in rows]
     record(action="export.tenants", actor=request.user, target="tenants", request=request,
            detail={"format": fmt, "rows": len(data), "filters": {k: v for k, v in filters.items() if v}})
-    if fmt == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(EXPORT_HEADER, data, title="利用団体一覧"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = HttpResponse(csv_text(EXPORT_HEADER, data), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return spreadsheet_response(fmt, EXPORT_HEADER, data, name=name, title="利用団体一覧")
 
 
 # --------------------------------------------------------------------------- 利用団体の追加 / 詳細 / プラン
@@ -339,7 +331,6 @@ def operator_manual(request):
 
 @operator_required
 def operator_manual_pdf(request):
-    from django.http import HttpResponse
 
     from training.pdf import manual_pdf  # reportlab is loaded only by the processes that build a PDF
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from audit.services import record
-from audit.spreadsheet import csv_text, xlsx_bytes
+from audit.spreadsheet import spreadsheet_response
 from tenants import dashboard, summary
 from tenants.access import operator_required
 from usage.quota import current_month
@@ -46,15 +45,7 @@ def dashboard_export(request, fmt: str, slug: str | None = None):
            detail={"format": fmt, "month": f"{month:%Y-%m}", "tenant": tenant.slug if tenant else None,
                    "rows": len(rows)},
            request=request)
-    if fmt == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(header, rows, title=f"{month:%Y-%m}"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return spreadsheet_response(fmt, header, rows, name=name, title=f"{month:%Y-%m}")
 
 
 @require_POST
